@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"syncd/api"
+	"syncd/auth"
+	"syncd/store"
+)
+
+// serve runs the HTTP server until ctx ends (SIGINT/SIGTERM in main), then
+// drains in-flight requests for up to SYNCD_SHUTDOWN_TIMEOUT.
+func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
+	k, err := loadKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	if _, err := store.ParseKeyring(k.Encryption); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	n, err := s.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("database ready", "dialect", s.Dialect(), "migrations_applied", n)
+	hasher := newHasher(cfg)
+	if err := firstAdmin(ctx, cfg, s, hasher, stdout); err != nil {
+		return err
+	}
+	e, err := api.NewServer(api.Deps{
+		Store: s, Tokens: auth.NewTokens(k.JWT, cfg.AccessTokenTTL), Passwords: hasher,
+		Keys: auth.NewKeyHasher(k.Pepper), Logger: log,
+		Config: api.Config{
+			Version: Version, BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins,
+			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustProxy: cfg.TrustProxy, RefreshTTL: cfg.RefreshTokenTTL,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("syncd listening", "addr", ln.Addr().String(), "version", Version)
+	fmt.Fprintf(stdout, "syncd %s listening on http://%s (API docs at /docs/)\n", Version, displayAddr(ln.Addr()))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func displayAddr(a net.Addr) string {
+	host, port, _ := net.SplitHostPort(a.String())
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// firstAdmin creates the first workspace and admin on an empty database, from
+// SYNCD_ADMIN_EMAIL and SYNCD_ADMIN_PASSWORD (a generated password is printed
+// once), and tells how to log in.
+func firstAdmin(ctx context.Context, cfg Config, s *store.Store, h *auth.Hasher, stdout io.Writer) error {
+	n, err := s.CountWorkspaces(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pw, generated, err := createWorkspace(ctx, s, h, "default", cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("first admin: %w", err)
+	}
+	shown := "(the password from SYNCD_ADMIN_PASSWORD)"
+	if generated {
+		shown = pw + "   <- generated, shown this once"
+	}
+	port := "8080"
+	if _, p, err := net.SplitHostPort(cfg.Addr); err == nil && p != "" {
+		port = p
+	}
+	fmt.Fprintf(stdout, `
+created the first workspace and its admin
+  email:    %s
+  password: %s
+log in:
+  curl -s -X POST http://localhost:%s/v1/auth/login -H 'Content-Type: application/json' \
+    -d '{"email":"%s","password":"<password>"}'
+
+`, cfg.AdminEmail, shown, port, cfg.AdminEmail)
+	return nil
+}

@@ -1,0 +1,142 @@
+// Package store persists syncd's domain behind the interfaces domain declares,
+// with gorm over SQLite (embedded default) or PostgreSQL. Every query is scoped
+// by workspace; driver errors become domain errors in one place (error.go).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/google/uuid"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialects syncd speaks.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// Store is syncd's persistence. An exported method is one transaction; the
+// work inside is done by unexported functions taking the *gorm.DB of that
+// transaction, so they compose.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+}
+
+// Options tunes Open.
+type Options struct {
+	Logger *slog.Logger
+	// MaxOpenConns caps the pool on PostgreSQL (default 20).
+	MaxOpenConns int
+}
+
+// Open connects to the database named by url: a postgres:// or postgresql://
+// URL, or a sqlite:PATH / file:PATH / plain path for SQLite (its folder is
+// created). It does not migrate; call Migrate.
+func Open(ctx context.Context, url string, o Options) (*Store, error) {
+	cfg := &gorm.Config{
+		TranslateError:         true,
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+	var (
+		dialector gorm.Dialector
+		dialect   string
+	)
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		dialector, dialect = postgres.Open(url), DialectPostgres
+	default:
+		dsn, err := sqliteDSN(url)
+		if err != nil {
+			return nil, err
+		}
+		dialector, dialect = sqlite.Open(dsn), DialectSQLite
+	}
+	db, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if dialect == DialectPostgres {
+		n := o.MaxOpenConns
+		if n <= 0 {
+			n = 20
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	} else {
+		// WAL allows readers beside the one writer; _txlock=immediate makes
+		// writers queue on busy_timeout instead of failing with SQLITE_BUSY.
+		sqlDB.SetMaxOpenConns(8)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
+	}
+	return &Store{db: db, dialect: dialect}, nil
+}
+
+// sqliteDSN turns a sqlite:/file:/plain path into the DSN with the pragmas
+// syncd relies on, creating the folder.
+func sqliteDSN(url string) (string, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+	path = strings.TrimPrefix(path, "//")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		return "", fmt.Errorf("database url %q names no sqlite file", url)
+	}
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return "", fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", nil
+}
+
+// Dialect names the database in use: DialectSQLite or DialectPostgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// SQL exposes the pool, for migrations and health checks.
+func (s *Store) SQL() *sql.DB {
+	d, _ := s.db.DB() // never fails after Open
+	return d
+}
+
+// Close releases the pool.
+func (s *Store) Close() error { return s.SQL().Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.SQL().PingContext(ctx) }
+
+// InTx runs fn in one transaction on a Store bound to it; an error rolls back.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, dialect: s.dialect})
+	}))
+}
+
+// newID returns a time-ordered opaque id (UUIDv7), so ids sort by creation
+// and serve as keyset cursors.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// utc truncates to microseconds (PostgreSQL's precision) in UTC, so a value
+// reads back equal on both databases.
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
