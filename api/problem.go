@@ -170,44 +170,35 @@ func validationError(err error) *domain.Error {
 	malformed := ""
 	var walk func(error)
 	walk = func(err error) {
-		var me openapi3.MultiError
-		if errors.As(err, &me) {
-			for _, e := range me {
-				walk(e)
+		switch e := err.(type) {
+		case openapi3.MultiError:
+			for _, inner := range e {
+				walk(inner)
 			}
-			return
-		}
-		var re *openapi3filter.RequestError
-		if errors.As(err, &re) {
+		case *openapi3filter.RequestError:
 			switch {
-			case re.RequestBody != nil && re.Err == nil && strings.HasPrefix(re.Reason, "header Content-Type"):
-				malformed = "unsupported:" + re.Reason
-			case re.Parameter != nil:
-				fields[paramPath(re.Parameter)] = reasonOf(re.Err, re.Reason)
+			case e.RequestBody != nil && e.Err == nil && strings.HasPrefix(e.Reason, "header Content-Type"):
+				malformed = "unsupported:" + e.Reason
+			case e.Parameter != nil:
+				fields[paramPath(e.Parameter)] = reasonOf(e.Err, e.Reason)
+			case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
+				malformed = "a request body is required"
+			case e.Err == nil:
+				malformed = e.Reason
 			default:
 				var pe *openapi3filter.ParseError
-				if errors.As(re.Err, &pe) || (re.Err == nil && malformed == "") {
-					malformed = "the request body is not valid JSON or is missing"
-					if re.Err == nil && re.Reason != "" {
-						malformed = re.Reason
-					}
+				if errors.As(e.Err, &pe) {
+					malformed = "the request body is not valid JSON: " + pe.Error()
 					return
 				}
-				if errors.Is(re.Err, openapi3filter.ErrInvalidRequired) {
-					malformed = "a request body is required"
-					return
-				}
-				walk(re.Err)
+				walk(e.Err)
 			}
-			return
-		}
-		var se *openapi3.SchemaError
-		if errors.As(err, &se) {
-			path, reason := schemaPath(se)
+		case *openapi3.SchemaError:
+			path, reason := schemaPath(e)
 			fields[path] = reason
-			return
+		default:
+			malformed = err.Error()
 		}
-		malformed = err.Error()
 	}
 	walk(err)
 	switch {
@@ -227,6 +218,10 @@ func reasonOf(err error, fallback string) string {
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
 		return se.Reason
+	}
+	var me openapi3.MultiError
+	if errors.As(err, &me) && len(me) > 0 {
+		return reasonOf(me[0], fallback)
 	}
 	if err != nil {
 		var pe *openapi3filter.ParseError

@@ -77,5 +77,5 @@ func (s *Store) DeleteAPIKey(ctx context.Context, workspaceID, id string) error 
 
 // TouchAPIKey records the time of a use.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, now time.Time) error {
-	return translate(s.db.WithContext(ctx).Model(&apiKeyRow{}).Where("id = ?", id).Update("last_used_at", utc(now)).Error)
+	return translate(s.db.WithContext(ctx).Model(&apiKeyRow{}).Where("id = ?", id).UpdateColumn("last_used_at", utc(now)).Error)
 }

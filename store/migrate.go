@@ -26,7 +26,7 @@ func (s *Store) provider() (*goose.Provider, error) {
 		dialect = goose.DialectPostgres
 		// An advisory lock held for the session makes replicas that start
 		// together apply the migrations once, one after the other.
-		locker, err := lock.NewPostgresSessionLocker()
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, err
 		}
@@ -37,6 +37,15 @@ func (s *Store) provider() (*goose.Provider, error) {
 
 // Migrate applies every pending migration and returns how many it applied.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
+	if s.path != "" && s.path != ":memory:" {
+		// SQLite has no advisory locks; a lock file keeps two processes
+		// opening one database file from migrating it at once.
+		unlock, err := lockFile(s.path + ".migrate.lock")
+		if err != nil {
+			return 0, err
+		}
+		defer unlock()
+	}
 	p, err := s.provider()
 	if err != nil {
 		return 0, err

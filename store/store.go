@@ -32,6 +32,7 @@ const (
 type Store struct {
 	db      *gorm.DB
 	dialect string
+	path    string // the SQLite file; "" on PostgreSQL
 }
 
 // Options tunes Open.
@@ -49,20 +50,22 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		TranslateError:         true,
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		NowFunc:                func() time.Time { return utc(time.Now()) },
 	}
 	var (
 		dialector gorm.Dialector
 		dialect   string
+		path      string
 	)
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		dialector, dialect = postgres.Open(url), DialectPostgres
 	default:
-		dsn, err := sqliteDSN(url)
+		dsn, p, err := sqliteDSN(url)
 		if err != nil {
 			return nil, err
 		}
+		path = p
 		dialector, dialect = sqlite.Open(dsn), DialectSQLite
 	}
 	db, err := gorm.Open(dialector, cfg)
@@ -89,26 +92,26 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect}, nil
+	return &Store{db: db, dialect: dialect, path: path}, nil
 }
 
 // sqliteDSN turns a sqlite:/file:/plain path into the DSN with the pragmas
 // syncd relies on, creating the folder.
-func sqliteDSN(url string) (string, error) {
-	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+func sqliteDSN(url string) (dsn, path string, err error) {
+	path = strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
 	path = strings.TrimPrefix(path, "//")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	if path == "" {
-		return "", fmt.Errorf("database url %q names no sqlite file", url)
+		return "", "", fmt.Errorf("database url %q names no sqlite file", url)
 	}
 	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return "", fmt.Errorf("create database folder: %w", err)
+			return "", "", fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", nil
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", path, nil
 }
 
 // Dialect names the database in use: DialectSQLite or DialectPostgres.
@@ -129,7 +132,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.SQL().PingContext(ctx
 // InTx runs fn in one transaction on a Store bound to it; an error rolls back.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect})
+		return fn(&Store{db: tx, dialect: s.dialect, path: s.path})
 	}))
 }
 

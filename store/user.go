@@ -157,5 +157,5 @@ func keepAnAdmin(db *gorm.DB, workspaceID string) error {
 
 // TouchLogin records a successful login.
 func (s *Store) TouchLogin(ctx context.Context, id string, now time.Time) error {
-	return translate(s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).Update("last_login_at", utc(now)).Error)
+	return translate(s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).UpdateColumn("last_login_at", utc(now)).Error)
 }
