@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Fields holds a record's values by field name. Values are JSON-shaped: nil,
 // string, bool, float64, int64 or a json-like number string, and never
@@ -51,3 +54,86 @@ type Scope struct {
 // Complete reports whether a listing under this scope sees every record, so
 // that records it does not return count as deleted.
 func (s Scope) Complete() bool { return s.Type == "" || s.Type == ScopeAll }
+
+// Origin says who made a record's last change: its own system (an upload, a
+// pull, a client's write to a hosted connection) or the hub applying an
+// operation. The hosted change feed serves the hub's changes.
+type Origin string
+
+// The origins of a change.
+const (
+	OriginSource Origin = "source"
+	OriginHub    Origin = "hub"
+)
+
+// ApplyMode says what a batch of records means: a full snapshot, where
+// records it lacks become tombstones, or a partial upsert.
+type ApplyMode string
+
+// The apply modes of uploads and pulls.
+const (
+	ApplyFull    ApplyMode = "full"
+	ApplyPartial ApplyMode = "partial"
+)
+
+// ApplyOptions control how staged records are merged into the hub's copy.
+type ApplyOptions struct {
+	Mode ApplyMode
+	// MaxDeleteRatio refuses (CodeConflict) a full apply that would tombstone
+	// more than this share of the live records, unless ConfirmMassDelete.
+	MaxDeleteRatio    float64
+	ConfirmMassDelete bool
+	Origin            Origin
+	Now               time.Time
+}
+
+// ApplyStats counts what an apply changed.
+type ApplyStats struct {
+	Rows      int // records staged
+	Inserted  int
+	Updated   int
+	Unchanged int
+	Deleted   int // tombstoned by a full apply or marked deleted by the source
+	// Seq is the change sequence the apply's changes carry (0 when nothing changed).
+	Seq int64
+}
+
+// RecordSet names one side's records: a connection and one of its objects.
+type RecordSet struct {
+	WorkspaceID  string
+	ConnectionID string
+	Object       string
+}
+
+// RecordFilter selects records for a list.
+type RecordFilter struct {
+	ChangedSince *time.Time
+	// IncludeDeleted lists tombstones too.
+	IncludeDeleted bool
+}
+
+// RecordStore keeps the hub's copy of each side.
+type RecordStore interface {
+	// StageRecords opens an apply: records are staged (streamed into the
+	// database's bulk path) and merged into the copy at Commit, atomically.
+	// Errors: CodeNotFound when the connection is not in the workspace.
+	StageRecords(ctx context.Context, set RecordSet) (RecordApply, error)
+	// Records lists a set's records in id order after the cursor.
+	Records(ctx context.Context, set RecordSet, f RecordFilter, page Page) ([]Record, error)
+	// Record finds one record by external id. Errors: CodeNotFound.
+	Record(ctx context.Context, set RecordSet, externalID string) (*Record, error)
+}
+
+// RecordApply is one batch of records on its way into the hub's copy.
+type RecordApply interface {
+	// Add stages one record; ExternalID must be unique within the apply.
+	Add(ctx context.Context, r Record) error
+	// Commit merges what was staged: new records inserted, changed ones
+	// updated (by content hash), unchanged ones left alone, and with
+	// ApplyFull the records missing from the batch tombstoned — all in one
+	// transaction. Errors: CodeConflict for a refused mass delete.
+	Commit(ctx context.Context, o ApplyOptions) (ApplyStats, error)
+	// Discard drops what was staged; the copy stays as it was. It is safe
+	// after Commit.
+	Discard(ctx context.Context)
+}

@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"syncd/domain"
+)
+
+type recordRow struct {
+	ID              string `gorm:"primaryKey"`
+	WorkspaceID     string
+	ConnectionID    string
+	Object          string
+	ExternalID      string
+	Fields          string
+	Hash            string
+	Active          bool
+	Deleted         bool
+	DeletedAt       *time.Time
+	SourceUpdatedAt *time.Time
+	FirstSeenAt     time.Time
+	LastSeenAt      time.Time
+	ChangedAt       time.Time
+	Seq             int64
+	Origin          string
+	Version         int64
+}
+
+func (recordRow) TableName() string { return "records" }
+
+func (r recordRow) domain(lastFull *time.Time) (domain.Record, error) {
+	out := domain.Record{
+		ID: r.ID, WorkspaceID: r.WorkspaceID, ConnectionID: r.ConnectionID, Object: r.Object, ExternalID: r.ExternalID,
+		Hash: r.Hash, Active: r.Active, Deleted: r.Deleted, DeletedAt: utcPtr(r.DeletedAt), SourceUpdatedAt: utcPtr(r.SourceUpdatedAt),
+		FirstSeenAt: r.FirstSeenAt.UTC(), LastSeenAt: r.LastSeenAt.UTC(), Version: r.Version,
+	}
+	// A full listing sees every live record, so the set's last full listing
+	// is when each live record was last seen (without rewriting every row).
+	if !r.Deleted && lastFull != nil && lastFull.After(out.LastSeenAt) {
+		out.LastSeenAt = lastFull.UTC()
+	}
+	if err := decodeFields(r.Fields, &out.Fields); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// decodeFields reads stored field values, keeping numbers exact.
+func decodeFields(s string, f *domain.Fields) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	if err := dec.Decode(f); err != nil {
+		return domain.Wrap(domain.CodeInternal, err, "stored record is unreadable")
+	}
+	return nil
+}
+
+func encodeFields(f domain.Fields) (string, error) {
+	if f == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return "", domain.Wrap(domain.CodeInvalid, err, "record fields must be JSON values")
+	}
+	return string(b), nil
+}
+
+type recordSetRow struct {
+	ConnectionID string `gorm:"primaryKey"`
+	Object       string `gorm:"primaryKey"`
+	WorkspaceID  string
+	LastFullAt   *time.Time
+}
+
+func (recordSetRow) TableName() string { return "record_sets" }
+
+func lastFullAt(db *gorm.DB, set domain.RecordSet) (*time.Time, error) {
+	var rows []recordSetRow
+	err := db.Where("connection_id = ? AND object = ? AND workspace_id = ?", set.ConnectionID, set.Object, set.WorkspaceID).Limit(1).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return nil, translate(err)
+	}
+	return rows[0].LastFullAt, nil
+}
+
+// nextSeq takes the workspace's next change number. The row lock it takes is
+// held until the transaction ends, so numbers commit in order (see the
+// migration).
+func nextSeq(db *gorm.DB, workspaceID string) (int64, error) {
+	var seq int64
+	err := db.Raw(`INSERT INTO change_seq (workspace_id, value) VALUES (?, 1)
+		ON CONFLICT (workspace_id) DO UPDATE SET value = change_seq.value + 1 RETURNING value`, workspaceID).Scan(&seq).Error
+	return seq, translate(err)
+}
+
+// Records lists a set's records in id order after the cursor.
+func (s *Store) Records(ctx context.Context, set domain.RecordSet, f domain.RecordFilter, p domain.Page) ([]domain.Record, error) {
+	db := s.db.WithContext(ctx)
+	if err := connectionExists(db, set.WorkspaceID, set.ConnectionID); err != nil {
+		return nil, err
+	}
+	q := db.Where("workspace_id = ? AND connection_id = ? AND object = ?", set.WorkspaceID, set.ConnectionID, set.Object)
+	if !f.IncludeDeleted {
+		q = q.Where("deleted = ?", false)
+	}
+	if f.ChangedSince != nil {
+		q = q.Where("changed_at > ?", utc(*f.ChangedSince))
+	}
+	var rows []recordRow
+	if err := page(q, p).Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	full, err := lastFullAt(db, set)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Record, len(rows))
+	for i, r := range rows {
+		if out[i], err = r.domain(full); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Record finds one record of a set by its external id.
+func (s *Store) Record(ctx context.Context, set domain.RecordSet, externalID string) (*domain.Record, error) {
+	db := s.db.WithContext(ctx)
+	var r recordRow
+	err := db.Take(&r, "workspace_id = ? AND connection_id = ? AND object = ? AND external_id = ?",
+		set.WorkspaceID, set.ConnectionID, set.Object, externalID).Error
+	if err != nil {
+		return nil, notFound("record", err)
+	}
+	full, err := lastFullAt(db, set)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.domain(full)
+	return &out, err
+}
+
+// connectionExists checks that the connection is the workspace's.
+func connectionExists(db *gorm.DB, workspaceID, id string) error {
+	var n int64
+	if err := db.Table("connections").Where("workspace_id = ? AND id = ?", workspaceID, id).Count(&n).Error; err != nil {
+		return translate(err)
+	}
+	if n == 0 {
+		return domain.Errorf(domain.CodeNotFound, "connection not found")
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"syncd/domain"
+	"syncd/store"
+	"syncd/store/storetest"
+)
+
+// connection inserts a bare connection row for record tests.
+func connection(t *testing.T, s *store.Store, workspaceID string) string {
+	t.Helper()
+	id := fmt.Sprintf("conn-%d", time.Now().UnixNano())
+	_, err := s.SQL().Exec(`INSERT INTO connections (id, workspace_id, name, kind, config, created_at, updated_at) VALUES ($1, $2, 'c', 'file', '{}', $3, $3)`,
+		id, workspaceID, time.Now().UTC())
+	require.NoError(t, err)
+	return id
+}
+
+func apply(t *testing.T, s *store.Store, set domain.RecordSet, o domain.ApplyOptions, recs ...domain.Record) (domain.ApplyStats, error) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := s.StageRecords(ctx, set)
+	require.NoError(t, err)
+	for _, r := range recs {
+		require.NoError(t, a.Add(ctx, r))
+	}
+	return a.Commit(ctx, o)
+}
+
+func rec(id, name string) domain.Record {
+	return domain.Record{ExternalID: id, Active: true, Fields: domain.Fields{"name": name}}
+}
+
+func liveIDs(t *testing.T, s *store.Store, set domain.RecordSet) []string {
+	t.Helper()
+	list, err := s.Records(context.Background(), set, domain.RecordFilter{}, domain.Page{Limit: 500})
+	require.NoError(t, err)
+	var ids []string
+	for _, r := range list {
+		ids = append(ids, r.ExternalID)
+	}
+	return ids
+}
+
+func TestRecordApply(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (*store.Store, domain.RecordSet) {
+		s := storetest.New(t)
+		w, _ := workspace(t, s, "a@example.com")
+		return s, domain.RecordSet{WorkspaceID: w.ID, ConnectionID: connection(t, s, w.ID), Object: "customers"}
+	}
+	full := domain.ApplyOptions{Mode: domain.ApplyFull, MaxDeleteRatio: 0.5}
+	partial := domain.ApplyOptions{Mode: domain.ApplyPartial}
+
+	t.Run("first_apply_inserts_then_unchanged_is_skipped", func(t *testing.T) {
+		s, set := setup(t)
+		st, err := apply(t, s, set, full, rec("1", "Ærø"), rec("2", "Über"))
+		require.NoError(t, err)
+		require.Equal(t, domain.ApplyStats{Rows: 2, Inserted: 2, Seq: st.Seq}, st)
+		st, err = apply(t, s, set, full, rec("1", "Ærø"), rec("2", "Über changed"))
+		require.NoError(t, err)
+		require.Equal(t, 1, st.Updated)
+		require.Equal(t, 1, st.Unchanged)
+		r, err := s.Record(ctx, set, "2")
+		require.NoError(t, err)
+		require.Equal(t, "Über changed", r.Fields["name"])
+		require.EqualValues(t, 2, r.Version)
+		st, err = apply(t, s, set, full, rec("1", "Ærø"), rec("2", "Über changed"))
+		require.NoError(t, err)
+		require.Equal(t, 2, st.Unchanged)
+		require.Zero(t, st.Seq, "nothing changed, no change number taken")
+	})
+	t.Run("full_apply_tombstones_missing_and_partial_does_not", func(t *testing.T) {
+		s, set := setup(t)
+		_, err := apply(t, s, set, full, rec("1", "a"), rec("2", "b"), rec("3", "c"))
+		require.NoError(t, err)
+		_, err = apply(t, s, set, partial, rec("4", "d"))
+		require.NoError(t, err)
+		require.ElementsMatch(t, []string{"1", "2", "3", "4"}, liveIDs(t, s, set))
+		st, err := apply(t, s, set, full, rec("1", "a"), rec("2", "b"), rec("4", "d"))
+		require.NoError(t, err)
+		require.Equal(t, 1, st.Deleted)
+		require.ElementsMatch(t, []string{"1", "2", "4"}, liveIDs(t, s, set))
+		r, err := s.Record(ctx, set, "3")
+		require.NoError(t, err)
+		require.True(t, r.Deleted)
+		require.NotNil(t, r.DeletedAt)
+		st, err = apply(t, s, set, partial, rec("3", "c"))
+		require.NoError(t, err)
+		require.Equal(t, 1, st.Updated, "a tombstoned record that comes back is restored")
+		require.Len(t, liveIDs(t, s, set), 4)
+	})
+	t.Run("mass_delete_is_refused_unless_confirmed_and_changes_nothing", func(t *testing.T) {
+		s, set := setup(t)
+		_, err := apply(t, s, set, full, rec("1", "a"), rec("2", "b"), rec("3", "c"), rec("4", "d"))
+		require.NoError(t, err)
+		_, err = apply(t, s, set, full, rec("1", "a changed"))
+		require.True(t, domain.IsCode(err, domain.CodeConflict), "%v", err)
+		require.Len(t, liveIDs(t, s, set), 4)
+		r, _ := s.Record(ctx, set, "1")
+		require.Equal(t, "a", r.Fields["name"], "the refused apply changed nothing")
+		o := full
+		o.ConfirmMassDelete = true
+		st, err := apply(t, s, set, o, rec("1", "a changed"))
+		require.NoError(t, err)
+		require.Equal(t, 3, st.Deleted)
+	})
+	t.Run("discard_leaves_the_copy_as_it_was", func(t *testing.T) {
+		s, set := setup(t)
+		a, err := s.StageRecords(ctx, set)
+		require.NoError(t, err)
+		require.NoError(t, a.Add(ctx, rec("1", "a")))
+		a.Discard(ctx)
+		require.Empty(t, liveIDs(t, s, set))
+	})
+	t.Run("duplicate_external_id_is_invalid", func(t *testing.T) {
+		s, set := setup(t)
+		_, err := apply(t, s, set, full, rec("1", "a"), rec("1", "b"))
+		require.True(t, domain.IsCode(err, domain.CodeInvalid), "%v", err)
+		require.Empty(t, liveIDs(t, s, set))
+	})
+	t.Run("another_workspace_cannot_stage_or_read", func(t *testing.T) {
+		s, set := setup(t)
+		w2, _ := workspace(t, s, "b@example.com")
+		_, err := apply(t, s, set, full, rec("1", "a"))
+		require.NoError(t, err)
+		other := set
+		other.WorkspaceID = w2.ID
+		_, err = s.StageRecords(ctx, other)
+		require.True(t, domain.IsCode(err, domain.CodeNotFound))
+		_, err = s.Record(ctx, other, "1")
+		require.True(t, domain.IsCode(err, domain.CodeNotFound))
+	})
+	t.Run("changed_since_and_paging", func(t *testing.T) {
+		s, set := setup(t)
+		var recs []domain.Record
+		for i := range 12 {
+			recs = append(recs, rec(fmt.Sprint(i), "x"))
+		}
+		_, err := apply(t, s, set, full, recs...)
+		require.NoError(t, err)
+		mark := time.Now()
+		time.Sleep(5 * time.Millisecond)
+		_, err = apply(t, s, set, partial, rec("3", "y"))
+		require.NoError(t, err)
+		changed, err := s.Records(ctx, set, domain.RecordFilter{ChangedSince: &mark}, domain.Page{})
+		require.NoError(t, err)
+		require.Len(t, changed, 1)
+		seen := 0
+		p := domain.Page{Limit: 5}
+		for {
+			list, err := s.Records(ctx, set, domain.RecordFilter{}, p)
+			require.NoError(t, err)
+			seen += len(list)
+			if len(list) < p.Limit {
+				break
+			}
+			p.After = list[len(list)-1].ID
+		}
+		require.Equal(t, 12, seen)
+	})
+	t.Run("large_apply_spans_batches", func(t *testing.T) {
+		s, set := setup(t)
+		var recs []domain.Record
+		for i := range 12001 {
+			recs = append(recs, rec(fmt.Sprint(i), "x"))
+		}
+		st, err := apply(t, s, set, full, recs...)
+		require.NoError(t, err)
+		require.Equal(t, 12001, st.Inserted)
+	})
+}
