@@ -65,8 +65,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // openStore connects to the configured database.
-func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store, error) {
-	return store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log})
+func openStore(ctx context.Context, cfg Config, log *slog.Logger, keyring *store.Keyring) (*store.Store, error) {
+	return store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, Keyring: keyring})
 }
 
 func newHasher(cfg Config) *auth.Hasher {
@@ -75,7 +75,7 @@ func newHasher(cfg Config) *auth.Hasher {
 
 // migrate applies pending migrations, or lists them with "status".
 func migrate(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	s, err := openStore(ctx, cfg, nil)
+	s, err := openStore(ctx, cfg, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func bootstrap(ctx context.Context, cfg Config, args []string, stdout io.Writer)
 	if *name == "" || *email == "" {
 		return errors.New("usage: syncd bootstrap --workspace NAME --email EMAIL [--password PASSWORD]")
 	}
-	s, err := openStore(ctx, cfg, nil)
+	s, err := openStore(ctx, cfg, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,8 @@ package cli
 
 import (
 	"fmt"
-	"log/slog"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"

@@ -22,10 +22,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	if _, err := store.ParseKeyring(k.Encryption); err != nil {
+	keyring, err := store.ParseKeyring(k.Encryption)
+	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, cfg, log)
+	s, err := openStore(ctx, cfg, log, keyring)
 	if err != nil {
 		return err
 	}

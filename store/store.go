@@ -33,6 +33,7 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	path    string // the SQLite file; "" on PostgreSQL
+	keyring *Keyring
 }
 
 // Options tunes Open.
@@ -40,6 +41,8 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxOpenConns caps the pool on PostgreSQL (default 20).
 	MaxOpenConns int
+	// Keyring seals connection credentials; without one, storing credentials fails.
+	Keyring *Keyring
 }
 
 // Open connects to the database named by url: a postgres:// or postgresql://
@@ -92,7 +95,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, path: path}, nil
+	return &Store{db: db, dialect: dialect, path: path, keyring: o.Keyring}, nil
 }
 
 // sqliteDSN turns a sqlite:/file:/plain path into the DSN with the pragmas
@@ -132,7 +135,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.SQL().PingContext(ctx
 // InTx runs fn in one transaction on a Store bound to it; an error rolls back.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, path: s.path})
+		return fn(&Store{db: tx, dialect: s.dialect, path: s.path, keyring: s.keyring})
 	}))
 }
 

@@ -34,7 +34,7 @@ func Dialect() string {
 // New returns a migrated store private to t.
 func New(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), NewURL(t), store.Options{})
+	s, err := store.Open(context.Background(), NewURL(t), store.Options{Keyring: Keyring(t)})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -43,6 +43,18 @@ func New(t testing.TB) *store.Store {
 		t.Fatalf("migrate: %v", err)
 	}
 	return s
+}
+
+// KeyringSpec is the fixed test encryption key (version 1).
+const KeyringSpec = "1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+// Keyring returns the test keyring.
+func Keyring(t testing.TB) *store.Keyring {
+	k, err := store.ParseKeyring(KeyringSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // NewURL returns the URL of an empty database private to t (not migrated).
