@@ -25,6 +25,7 @@ commands:
   migrate     apply pending migrations; "migrate status" lists them
   bootstrap   create a workspace and its first admin:
               syncd bootstrap --workspace NAME --email EMAIL [--password PASSWORD]
+  healthcheck exit 0 when the local server answers /healthz (for containers)
   version     print the version
 
 configuration comes from SYNCD_* environment variables and DATABASE_URL (see README).
@@ -60,6 +61,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, args, stdout)
 	case "bootstrap":
 		return bootstrap(ctx, cfg, args, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, cfg)
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
 }
