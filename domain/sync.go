@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -200,4 +201,52 @@ func orDefault[T ~string](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// SyncPatch holds the changes of a sync update; nil fields stay.
+type SyncPatch struct {
+	Name           *string
+	ConflictPolicy *ConflictPolicy
+	DeletePolicy   *DeletePolicy
+	OnError        *OnError
+	Schedule       *Schedule
+}
+
+// Apply returns s with the patch applied.
+func (p SyncPatch) Apply(s Sync) Sync {
+	if p.Name != nil {
+		s.Name = *p.Name
+	}
+	if p.ConflictPolicy != nil {
+		s.ConflictPolicy = *p.ConflictPolicy
+	}
+	if p.DeletePolicy != nil {
+		s.DeletePolicy = *p.DeletePolicy
+	}
+	if p.OnError != nil {
+		s.OnError = *p.OnError
+	}
+	if p.Schedule != nil {
+		s.Schedule = *p.Schedule
+	}
+	return s
+}
+
+// SyncStore persists syncs and their objects.
+type SyncStore interface {
+	// CreateSync stores a sync with its objects. Errors: CodeInvalid when a
+	// connection is not the workspace's.
+	CreateSync(ctx context.Context, s *Sync, objects []Object) error
+	// Sync finds a sync with its objects. Errors: CodeNotFound.
+	Sync(ctx context.Context, workspaceID, id string) (*Sync, []Object, error)
+	// Syncs lists the workspace's syncs after the cursor.
+	Syncs(ctx context.Context, workspaceID string, page Page) ([]Sync, error)
+	// UpdateSync applies p when the version is ifVersion (0 = any).
+	// Errors: CodeNotFound, CodeStale, CodeInvalid.
+	UpdateSync(ctx context.Context, workspaceID, id string, p SyncPatch, ifVersion int64, now time.Time) (*Sync, error)
+	// DeleteSync removes a sync with its items and operations. Errors: CodeNotFound.
+	DeleteSync(ctx context.Context, workspaceID, id string) error
+	// PutObject creates or replaces one object of a sync; a replaced object's
+	// items are all reconciled again under the new mapping. Errors: CodeNotFound.
+	PutObject(ctx context.Context, workspaceID string, o Object) (*Object, error)
 }

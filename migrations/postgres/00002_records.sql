@@ -43,7 +43,7 @@ CREATE TABLE records (
     UNIQUE (connection_id, object, external_id)
 );
 CREATE INDEX records_page ON records (connection_id, object, id);
-CREATE INDEX records_seq ON records (connection_id, object, seq);
+CREATE INDEX records_seq ON records (connection_id, object, seq, id);
 
 -- Records on their way in: filled by COPY, merged into records in one
 -- transaction, then removed. Unlogged: a crash only loses unfinished uploads.

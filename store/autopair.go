@@ -1,0 +1,127 @@
+package store
+
+import (
+	"syncd/domain"
+)
+
+// autoPair pairs the batch's new unpaired records with an unambiguous
+// partner on the other side: one that shares a match key with it and with
+// nothing else. Only records as they appear are paired; inactive ones wait
+// to be activated, and a pair a person unpaired is never paired again.
+func (r *reconciler) autoPair() error {
+	if !r.obj.AutoPair || len(r.obj.MatchKeys) == 0 {
+		return nil
+	}
+	all := map[string]*domain.Candidate{}
+	sides := map[string]domain.Side{}
+	queried := map[int]map[string]bool{}
+	next := map[int][]string{}
+	want := func(keys []string) {
+		for i, v := range keys {
+			if v == "" || queried[i][v] {
+				continue
+			}
+			if queried[i] == nil {
+				queried[i] = map[string]bool{}
+			}
+			queried[i][v] = true
+			next[i] = append(next[i], v)
+		}
+	}
+	fresh := map[string]bool{}
+	for _, id := range r.order {
+		w := r.work[id]
+		if w == nil || !w.fresh {
+			continue
+		}
+		rec := r.records[w.item.RecordID(w.item.Side)]
+		if rec == nil || rec.Deleted || !rec.Active {
+			continue
+		}
+		keys := domain.MatchKeyValues(r.obj, w.item.Side, rec)
+		all[id] = &domain.Candidate{ItemID: id, Keys: keys}
+		sides[id] = w.item.Side
+		fresh[id] = true
+		want(keys)
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	// Two rounds: the stored items sharing a key with a new one, then those
+	// sharing a key with them, so that every rival of a possible pair is seen.
+	for round := 0; round < 2 && len(next) > 0; round++ {
+		values := next
+		next = map[int][]string{}
+		found, foundSides, err := candidates(r.db, r.sync.ID, r.obj.Name, values)
+		if err != nil {
+			return err
+		}
+		for id, c := range found {
+			if _, ok := all[id]; ok {
+				continue
+			}
+			all[id], sides[id] = c, foundSides[id]
+			want(c.Keys)
+		}
+	}
+	var left, right []domain.Candidate
+	for id, c := range all {
+		if sides[id] == domain.SideLeft {
+			left = append(left, *c)
+		} else {
+			right = append(right, *c)
+		}
+	}
+	for _, m := range domain.AutoPairs(left, right) {
+		if !fresh[m.LeftItemID] && !fresh[m.RightItemID] {
+			continue
+		}
+		if err := r.pair(m.LeftItemID, m.RightItemID, fresh); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pair joins two unpaired items into one link, keeping a stored item's id
+// when there is one.
+func (r *reconciler) pair(leftID, rightID string, fresh map[string]bool) error {
+	keep, drop := leftID, rightID
+	if fresh[leftID] && !fresh[rightID] {
+		keep, drop = rightID, leftID
+	}
+	kw, err := r.workOf(keep, fresh[keep])
+	if err != nil {
+		return err
+	}
+	dw, err := r.workOf(drop, fresh[drop])
+	if err != nil {
+		return err
+	}
+	if kw.item.LeftRecordID == "" {
+		kw.item.LeftRecordID = dw.item.LeftRecordID
+	} else {
+		kw.item.RightRecordID = dw.item.RightRecordID
+	}
+	kw.item.Side = ""
+	kw.item.Base, kw.item.Resolutions = nil, nil
+	r.touch(kw)
+	r.work[drop] = nil
+	return nil
+}
+
+// workOf returns the touched item id, loading a stored one not touched yet.
+func (r *reconciler) workOf(id string, fresh bool) (*work, error) {
+	if w := r.work[id]; w != nil || fresh {
+		return w, nil
+	}
+	var row itemRow
+	if err := r.db.Take(&row, "id = ?", id).Error; err != nil {
+		return nil, translate(err)
+	}
+	it, err := row.domain()
+	if err != nil {
+		return nil, err
+	}
+	return &work{item: it}, nil
+}

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"syncd/domain"
+)
+
+type operationRow struct {
+	ID            string `gorm:"primaryKey"`
+	WorkspaceID   string
+	SyncID        string
+	Object        string
+	ItemID        string
+	Side          string
+	Kind          string
+	PlannedBy     string
+	ExternalID    string
+	Fields        string
+	Status        string
+	Attempts      int
+	Error         string
+	NextAttemptAt time.Time
+	LeaseUntil    *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+func (operationRow) TableName() string { return "operations" }
+
+// Who planned an operation: the reconciler's are replaced whenever it runs
+// again; a person's (create a counterpart, delete the remaining side,
+// activate) stay until applied.
+const (
+	plannedByReconcile = "reconcile"
+	plannedByAction    = "action"
+)
+
+func opToRow(op domain.Operation, plannedBy string, now time.Time) (operationRow, error) {
+	fields, err := encodeFields(op.Fields)
+	if err != nil {
+		return operationRow{}, err
+	}
+	if op.ID == "" {
+		op.ID = newID()
+	}
+	return operationRow{
+		ID: op.ID, WorkspaceID: op.WorkspaceID, SyncID: op.SyncID, Object: op.Object, ItemID: op.ItemID,
+		Side: string(op.Side), Kind: string(op.Kind), PlannedBy: plannedBy, ExternalID: op.ExternalID, Fields: fields,
+		Status: string(domain.OpPending), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+func (r operationRow) domain() (domain.Operation, error) {
+	op := domain.Operation{
+		ID: r.ID, WorkspaceID: r.WorkspaceID, SyncID: r.SyncID, Object: r.Object, ItemID: r.ItemID,
+		Side: domain.Side(r.Side), Kind: domain.OpKind(r.Kind), ExternalID: r.ExternalID, Attempts: r.Attempts,
+		Status: domain.OpStatus(r.Status), Error: r.Error, NextAttemptAt: r.NextAttemptAt.UTC(), CreatedAt: r.CreatedAt.UTC(),
+	}
+	return op, decodeFields(r.Fields, &op.Fields)
+}
+
+// insertOps writes operations in multi-row statements.
+func insertOps(db *gorm.DB, ops []domain.Operation, plannedBy string, now time.Time) error {
+	rows := make([]operationRow, 0, len(ops))
+	for _, op := range ops {
+		r, err := opToRow(op, plannedBy, now)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return translate(db.CreateInBatches(rows, 500).Error)
+}
+
+// replacePlanned swaps the reconciler's pending operations of items for ops.
+func replacePlanned(db *gorm.DB, itemIDs []string, ops []domain.Operation, now time.Time) error {
+	for start := 0; start < len(itemIDs); start += 900 {
+		chunk := itemIDs[start:min(start+900, len(itemIDs))]
+		err := db.Where("item_id IN ? AND status = ? AND planned_by = ?", chunk, string(domain.OpPending), plannedByReconcile).
+			Delete(&operationRow{}).Error
+		if err != nil {
+			return translate(err)
+		}
+	}
+	return insertOps(db, ops, plannedByReconcile, now)
+}
+
+// busyItems returns which of the items still have operations queued or running.
+func busyItems(db *gorm.DB, itemIDs []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for start := 0; start < len(itemIDs); start += 900 {
+		var ids []string
+		chunk := itemIDs[start:min(start+900, len(itemIDs))]
+		err := db.Model(&operationRow{}).Distinct("item_id").
+			Where("item_id IN ? AND status IN ?", chunk, []string{string(domain.OpPending), string(domain.OpRunning)}).
+			Pluck("item_id", &ids).Error
+		if err != nil {
+			return nil, translate(err)
+		}
+		for _, id := range ids {
+			out[id] = true
+		}
+	}
+	return out, nil
+}
+
+// ClaimOperations leases up to n due operations for a worker: pending ones
+// whose time has come, and running ones whose lease ran out (their worker
+// died). FOR UPDATE SKIP LOCKED lets replicas claim side by side without ever
+// taking the same row; SQLite serialises the claim instead.
+func (s *Store) ClaimOperations(ctx context.Context, n int, lease time.Duration, now time.Time) ([]domain.Operation, error) {
+	now = utc(now)
+	var out []domain.Operation
+	err := s.InTx(ctx, func(tx *Store) error {
+		var rows []operationRow
+		err := tx.db.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
+			Where("(status = ? AND next_attempt_at <= ?) OR (status = ? AND lease_until < ?)",
+				string(domain.OpPending), now, string(domain.OpRunning), now).
+			Order("next_attempt_at, id").Limit(n).Find(&rows).Error
+		if err != nil || len(rows) == 0 {
+			return translate(err)
+		}
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		err = tx.db.Model(&operationRow{}).Where("id IN ?", ids).Updates(map[string]any{
+			"status": string(domain.OpRunning), "lease_until": now.Add(lease), "attempts": gorm.Expr("attempts + 1"), "updated_at": now,
+		}).Error
+		if err != nil {
+			return translate(err)
+		}
+		for _, r := range rows {
+			op, err := r.domain()
+			if err != nil {
+				return err
+			}
+			op.Attempts++
+			op.Status = domain.OpRunning
+			out = append(out, op)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// FailOperation records a failed attempt: the operation is retried at retryAt,
+// or, when retryAt is zero, given up. Either way the item shows the error.
+func (s *Store) FailOperation(ctx context.Context, op domain.Operation, msg string, retryAt time.Time, now time.Time) error {
+	now = utc(now)
+	return s.InTx(ctx, func(tx *Store) error {
+		set := map[string]any{"error": msg, "updated_at": now, "lease_until": nil}
+		if retryAt.IsZero() {
+			set["status"] = string(domain.OpFailed)
+		} else {
+			set["status"], set["next_attempt_at"] = string(domain.OpPending), utc(retryAt)
+		}
+		if err := tx.db.Model(&operationRow{}).Where("id = ?", op.ID).Updates(set).Error; err != nil {
+			return translate(err)
+		}
+		return translate(tx.db.Model(&itemRow{}).Where("id = ?", op.ItemID).Updates(map[string]any{
+			"status": string(domain.StatusFailed), "error": msg, "version": gorm.Expr("version + 1"), "updated_at": now,
+		}).Error)
+	})
+}
+
+// Operations lists an item's operations, newest first, for display and tests.
+func (s *Store) Operations(ctx context.Context, workspaceID, itemID string) ([]domain.Operation, error) {
+	var rows []operationRow
+	err := s.db.WithContext(ctx).Where("workspace_id = ? AND item_id = ?", workspaceID, itemID).Order("created_at DESC, id DESC").Find(&rows).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]domain.Operation, len(rows))
+	for i, r := range rows {
+		if out[i], err = r.domain(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,377 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"syncd/domain"
+)
+
+// reconcileBatch is how many changed records of each side one transaction
+// reconciles: large enough for bulk statements, small enough to keep the
+// object's lock short.
+const reconcileBatch = 2000
+
+// ObjectRef names one object of one sync.
+type ObjectRef struct {
+	WorkspaceID, SyncID, Object string
+}
+
+// ObjectsReading lists the sync objects that read a set of records, so a
+// change to the set reconciles just those.
+func (s *Store) ObjectsReading(ctx context.Context, set domain.RecordSet) ([]ObjectRef, error) {
+	var out []ObjectRef
+	err := s.db.WithContext(ctx).Raw(`SELECT o.workspace_id, o.sync_id, o.name AS object
+		FROM sync_objects o JOIN syncs s ON s.id = o.sync_id
+		WHERE s.workspace_id = ? AND ((s.left_connection_id = ? AND o.left_object = ?) OR (s.right_connection_id = ? AND o.right_object = ?))`,
+		set.WorkspaceID, set.ConnectionID, set.Object, set.ConnectionID, set.Object).Scan(&out).Error
+	return out, translate(err)
+}
+
+// BehindObjects lists sync objects with changes their reconciler has not
+// read yet, for the background loop that catches what prompt reconciles
+// missed (another replica's writes, a crash between commit and reconcile).
+func (s *Store) BehindObjects(ctx context.Context) ([]ObjectRef, error) {
+	var out []ObjectRef
+	err := s.db.WithContext(ctx).Raw(`SELECT o.workspace_id, o.sync_id, o.name AS object
+		FROM sync_objects o JOIN syncs s ON s.id = o.sync_id
+		WHERE COALESCE((SELECT MAX(r.seq) FROM records r WHERE r.connection_id = s.left_connection_id AND r.object = o.left_object), 0) > o.left_seq
+		   OR COALESCE((SELECT MAX(r.seq) FROM records r WHERE r.connection_id = s.right_connection_id AND r.object = o.right_object), 0) > o.right_seq`).
+		Scan(&out).Error
+	return out, translate(err)
+}
+
+// ReconcileObject brings an object's items up to date with every record
+// change since its last run, batch by batch, and returns how many records it
+// read. Only changed records and their items are touched.
+func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Time) (int, error) {
+	total := 0
+	for {
+		n, more, err := s.reconcileBatch(ctx, ref, utc(now))
+		total += n
+		if err != nil || !more {
+			return total, err
+		}
+	}
+}
+
+func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time) (n int, more bool, err error) {
+	err = s.InTx(ctx, func(tx *Store) error {
+		var objs []syncObjectRow
+		// Another replica reconciling this object holds the row: leave it to it.
+		err := tx.db.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
+			Where("workspace_id = ? AND sync_id = ? AND name = ?", ref.WorkspaceID, ref.SyncID, ref.Object).Find(&objs).Error
+		if err != nil || len(objs) == 0 {
+			return translate(err)
+		}
+		sy, _, err := loadSync(tx.db, ref.WorkspaceID, ref.SyncID)
+		if err != nil {
+			return err
+		}
+		r := newReconciler(tx.db, *sy, objs[0].domain(), now)
+		row := objs[0]
+		cursors := map[domain.Side]*struct {
+			seq   *int64
+			after *string
+			conn  string
+			obj   string
+		}{
+			domain.SideLeft:  {&row.LeftSeq, &row.LeftAfter, sy.LeftConnectionID, row.LeftObject},
+			domain.SideRight: {&row.RightSeq, &row.RightAfter, sy.RightConnectionID, row.RightObject},
+		}
+		for _, side := range []domain.Side{domain.SideLeft, domain.SideRight} {
+			c := cursors[side]
+			var recs []recordRow
+			err := tx.db.Where("connection_id = ? AND object = ? AND (seq > ? OR (seq = ? AND id > ?))", c.conn, c.obj, *c.seq, *c.seq, *c.after).
+				Order("seq, id").Limit(reconcileBatch).Find(&recs).Error
+			if err != nil {
+				return translate(err)
+			}
+			if len(recs) == reconcileBatch {
+				more = true
+			}
+			if len(recs) > 0 {
+				last := recs[len(recs)-1]
+				*c.seq, *c.after = last.Seq, last.ID
+			}
+			n += len(recs)
+			if err := r.changed(side, recs); err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			return nil
+		}
+		if err := r.flush(); err != nil {
+			return err
+		}
+		return translate(tx.db.Model(&syncObjectRow{}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).
+			Updates(map[string]any{"left_seq": row.LeftSeq, "left_after": row.LeftAfter, "right_seq": row.RightSeq, "right_after": row.RightAfter}).Error)
+	})
+	return n, more, err
+}
+
+// reconciler collects the items one batch of record changes touches, pairs
+// new records automatically, then reconciles and stores every touched item.
+type reconciler struct {
+	db      *gorm.DB
+	sync    domain.Sync
+	obj     domain.Object
+	now     time.Time
+	records map[string]*domain.Record // by the hub's record id
+	work    map[string]*work          // touched items by id
+	order   []string                  // item ids in the order first touched
+}
+
+// work is one touched item; fresh ones are not stored yet.
+type work struct {
+	item  domain.Item
+	fresh bool
+}
+
+func newReconciler(db *gorm.DB, sy domain.Sync, obj domain.Object, now time.Time) *reconciler {
+	return &reconciler{db: db, sync: sy, obj: obj, now: now, records: map[string]*domain.Record{}, work: map[string]*work{}}
+}
+
+func (r *reconciler) touch(w *work) {
+	if _, ok := r.work[w.item.ID]; !ok {
+		r.order = append(r.order, w.item.ID)
+	}
+	r.work[w.item.ID] = w
+}
+
+func recordColumn(side domain.Side) string {
+	if side == domain.SideLeft {
+		return "left_record_id"
+	}
+	return "right_record_id"
+}
+
+// changed takes one side's changed records: their items are touched, and a
+// live record with no item becomes a new unpaired one.
+func (r *reconciler) changed(side domain.Side, recs []recordRow) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(recs))
+	for i, row := range recs {
+		rec, err := row.domain(nil)
+		if err != nil {
+			return err
+		}
+		r.records[row.ID] = r.effective(side, rec)
+		ids[i] = row.ID
+	}
+	existing, err := r.itemsOf(recordColumn(side), ids)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, it := range existing {
+		r.touch(&work{item: it})
+		have[it.RecordID(side)] = true
+	}
+	for _, id := range ids {
+		if have[id] || r.records[id].Deleted {
+			continue
+		}
+		it := domain.Item{ID: newID(), WorkspaceID: r.sync.WorkspaceID, SyncID: r.sync.ID, Object: r.obj.Name, Side: side, Status: domain.StatusOK}
+		if side == domain.SideLeft {
+			it.LeftRecordID = id
+		} else {
+			it.RightRecordID = id
+		}
+		r.touch(&work{item: it, fresh: true})
+	}
+	return nil
+}
+
+// effective applies the object's active field: when a side names one, that
+// field decides whether its records are active.
+func (r *reconciler) effective(side domain.Side, rec domain.Record) *domain.Record {
+	if f := r.obj.ActiveField.On(side); f != "" {
+		if v, ok := domain.Normalize(rec.Fields[f], domain.FieldBoolean); ok {
+			b, _ := v.(bool)
+			rec.Active = b
+		}
+	}
+	return &rec
+}
+
+// itemsOf loads the items holding any of the records in column.
+func (r *reconciler) itemsOf(column string, recordIDs []string) ([]domain.Item, error) {
+	var out []domain.Item
+	for start := 0; start < len(recordIDs); start += 900 {
+		var rows []itemRow
+		chunk := recordIDs[start:min(start+900, len(recordIDs))]
+		err := r.db.Where("sync_id = ? AND object = ? AND "+column+" IN ?", r.sync.ID, r.obj.Name, chunk).Find(&rows).Error
+		if err != nil {
+			return nil, translate(err)
+		}
+		for _, row := range rows {
+			it, err := row.domain()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// flush pairs, reconciles and stores every touched item.
+func (r *reconciler) flush() error {
+	if err := r.autoPair(); err != nil {
+		return err
+	}
+	if err := r.loadRecords(); err != nil {
+		return err
+	}
+	return r.store()
+}
+
+// loadRecords fetches the records of touched items not read yet.
+func (r *reconciler) loadRecords() error {
+	var missing []string
+	for _, w := range r.work {
+		if w == nil {
+			continue
+		}
+		for _, id := range []string{w.item.LeftRecordID, w.item.RightRecordID} {
+			if id != "" && r.records[id] == nil {
+				missing = append(missing, id)
+			}
+		}
+	}
+	recs, err := recordsByID(r.db, r.sync.WorkspaceID, missing)
+	if err != nil {
+		return err
+	}
+	for id, rec := range recs {
+		side := domain.SideLeft
+		if rec.ConnectionID == r.sync.RightConnectionID && rec.Object == r.obj.RightObject {
+			side = domain.SideRight
+		}
+		r.records[id] = r.effective(side, *rec)
+	}
+	return nil
+}
+
+// store reconciles each touched item and writes the results: new items and
+// their match keys inserted, changed ones updated, the reconciler's pending
+// operations replaced.
+func (r *reconciler) store() error {
+	var (
+		inserts  []itemRow
+		keys     []itemKeyRow
+		updates  []itemRow
+		ops      []domain.Operation
+		replaced []string
+		stale    []string // existing items whose keys are rewritten
+	)
+	var existing []string
+	for _, id := range r.order {
+		if w := r.work[id]; w != nil && !w.fresh {
+			existing = append(existing, id)
+		}
+	}
+	busy, err := busyItems(r.db, existing)
+	if err != nil {
+		return err
+	}
+	for _, id := range r.order {
+		w := r.work[id]
+		if w == nil {
+			continue // merged into a pair
+		}
+		in := domain.ReconcileInput{Sync: r.sync, Object: r.obj, Item: w.item, Left: r.records[w.item.LeftRecordID], Right: r.records[w.item.RightRecordID], Now: r.now}
+		res := domain.Reconcile(in)
+		it := res.Item
+		if len(res.Ops) == 0 && busy[id] && it.Status == domain.StatusOK {
+			it.Status = domain.StatusPending // a person's operation is still queued
+		}
+		it.Version++
+		it.UpdatedAt = r.now
+		row, err := itemToRow(it, res.Shown, r.search(in))
+		if err != nil {
+			return err
+		}
+		if w.fresh {
+			inserts = append(inserts, row)
+		} else {
+			updates = append(updates, row)
+			replaced = append(replaced, id)
+			stale = append(stale, id)
+		}
+		if !it.Linked() && res.Shown {
+			rec := r.records[it.RecordID(it.Side)]
+			for i, v := range domain.MatchKeyValues(r.obj, it.Side, rec) {
+				if v != "" {
+					keys = append(keys, itemKeyRow{ItemID: it.ID, SyncID: r.sync.ID, Object: r.obj.Name, Side: string(it.Side), KeyIndex: i, Value: v})
+				}
+			}
+		}
+		for _, op := range res.Ops {
+			op.ItemID, op.WorkspaceID, op.SyncID, op.Object = it.ID, r.sync.WorkspaceID, r.sync.ID, r.obj.Name
+			ops = append(ops, op)
+		}
+	}
+	if len(inserts) > 0 {
+		if err := r.db.CreateInBatches(inserts, 500).Error; err != nil {
+			return translate(err)
+		}
+	}
+	for _, row := range updates {
+		res := r.db.Model(&itemRow{}).Where("id = ?", row.ID).Select("*").Omit("id", "workspace_id", "sync_id", "object").Updates(&row)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+	}
+	if err := deleteKeys(r.db, stale); err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		if err := r.db.CreateInBatches(keys, 500).Error; err != nil {
+			return translate(err)
+		}
+	}
+	return replacePlanned(r.db, replaced, ops, r.now)
+}
+
+// search is an item's window search text: both external ids, match keys and
+// the first mapped values, lower-cased.
+func (r *reconciler) search(in domain.ReconcileInput) string {
+	var b strings.Builder
+	for _, side := range []domain.Side{domain.SideLeft, domain.SideRight} {
+		rec := in.Left
+		if side == domain.SideRight {
+			rec = in.Right
+		}
+		if rec == nil {
+			continue
+		}
+		b.WriteString(rec.ExternalID)
+		b.WriteByte(' ')
+		for _, k := range r.obj.MatchKeys {
+			fmt.Fprint(&b, rec.Fields[k.On(side)], " ")
+		}
+		for i, f := range r.obj.Fields {
+			if i == 3 {
+				break
+			}
+			if v := rec.Fields[f.On(side)]; v != nil {
+				fmt.Fprint(&b, v, " ")
+			}
+		}
+	}
+	s := strings.ToLower(b.String())
+	if len(s) > 1000 {
+		s = s[:1000]
+	}
+	return s
+}

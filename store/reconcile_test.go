@@ -1,0 +1,123 @@
+package store_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"syncd/domain"
+	"syncd/store"
+	"syncd/store/storetest"
+)
+
+// syncFixture is a customers sync between two connections of one workspace.
+type syncFixture struct {
+	s           *store.Store
+	ref         store.ObjectRef
+	left, right domain.RecordSet
+}
+
+func newSyncFixture(t *testing.T, s *store.Store, autoPair bool) syncFixture {
+	t.Helper()
+	w, _ := workspace(t, s, "sync@example.com")
+	l, r := connection(t, s, w.ID), connection(t, s, w.ID)
+	sy := &domain.Sync{WorkspaceID: w.ID, Name: "crm", LeftConnectionID: l, RightConnectionID: r}
+	*sy = sy.WithDefaults()
+	obj := domain.Object{
+		Name: "customers", LeftObject: "customers", RightObject: "kunden",
+		Fields: []domain.FieldMap{
+			{Left: "name", Right: "navn", Type: domain.FieldString, Direction: domain.DirectionBoth},
+			{Left: "email", Right: "mail", Type: domain.FieldEmail, Direction: domain.DirectionBoth},
+		},
+		MatchKeys: []domain.MatchKey{{Left: "number", Right: "nr", Normalize: domain.NormalizerDigits}},
+		AutoPair:  autoPair,
+	}
+	require.NoError(t, s.CreateSync(context.Background(), sy, []domain.Object{obj}))
+	return syncFixture{s: s, ref: store.ObjectRef{WorkspaceID: w.ID, SyncID: sy.ID, Object: "customers"},
+		left:  domain.RecordSet{WorkspaceID: w.ID, ConnectionID: l, Object: "customers"},
+		right: domain.RecordSet{WorkspaceID: w.ID, ConnectionID: r, Object: "kunden"}}
+}
+
+func (f syncFixture) reconcile(t *testing.T) domain.Summary {
+	t.Helper()
+	_, err := f.s.ReconcileObject(context.Background(), f.ref, time.Now())
+	require.NoError(t, err)
+	sum, err := f.s.Summary(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object)
+	require.NoError(t, err)
+	return sum
+}
+
+func customer(id, number, name, email string) domain.Record {
+	return domain.Record{ExternalID: id, Active: true, Fields: domain.Fields{"number": number, "name": name, "email": email}}
+}
+
+func kunde(id, nr, navn, mail string) domain.Record {
+	return domain.Record{ExternalID: id, Active: true, Fields: domain.Fields{"nr": nr, "navn": navn, "mail": mail}}
+}
+
+func TestReconcile(t *testing.T) {
+	full := domain.ApplyOptions{Mode: domain.ApplyFull, MaxDeleteRatio: 1}
+	t.Run("auto_pair_sorts_records_into_categories", func(t *testing.T) {
+		f := newSyncFixture(t, storetest.New(t), true)
+		_, err := apply(t, f.s, f.left, full,
+			customer("1", "1001", "Ærø ApS", "a@x.dk"), customer("2", "1002", "Bøg", "b@x.dk"),
+			customer("3", "1003", "Çe", "c@x.dk"), customer("4", "1004", "Dora", "d@x.dk"), customer("5", "1005", "Only left", "e@x.dk"))
+		require.NoError(t, err)
+		inactive := kunde("k7", "1007", "Sleepy", "s@x.dk")
+		inactive.Active = false
+		_, err = apply(t, f.s, f.right, full,
+			kunde("k1", "1001", "Ærø ApS", "A@X.dk"), kunde("k2", "1002", "Bøg", "b@x.dk"), kunde("k3", "10-03", "Çe", "c@x.dk"),
+			kunde("k4", "1004", "Dora changed", "d@x.dk"), kunde("k5", "2001", "New 1", "n1@x.dk"), kunde("k6", "2002", "New 2", "n2@x.dk"), inactive)
+		require.NoError(t, err)
+		sum := f.reconcile(t)
+		require.Equal(t, domain.Summary{Synced: 3, Conflict: 1, NewLeft: 1, NewRight: 2, Inactive: 1}, sum)
+		require.Equal(t, sum, f.reconcile(t), "reconciling again changes nothing")
+	})
+	t.Run("ambiguous_keys_stay_new", func(t *testing.T) {
+		f := newSyncFixture(t, storetest.New(t), true)
+		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		_, err = apply(t, f.s, f.right, full, kunde("k1", "1001", "A", "a@x"), kunde("k2", "1001", "A2", "a@x"))
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{NewLeft: 1, NewRight: 2}, f.reconcile(t))
+	})
+	t.Run("one_sided_change_propagates_through_an_operation", func(t *testing.T) {
+		f := newSyncFixture(t, storetest.New(t), true)
+		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		_, err = apply(t, f.s, f.right, full, kunde("k1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{Synced: 1}, f.reconcile(t))
+		_, err = apply(t, f.s, f.left, full, customer("1", "1001", "A renamed", "a@x"))
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{Synced: 1}, f.reconcile(t))
+		items, err := f.s.Items(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{})
+		require.NoError(t, err)
+		require.Len(t, items, 1)
+		require.Equal(t, domain.StatusPending, items[0].Item.Status)
+		ops, err := f.s.Operations(context.Background(), f.ref.WorkspaceID, items[0].Item.ID)
+		require.NoError(t, err)
+		require.Len(t, ops, 1)
+		require.Equal(t, domain.SideRight, ops[0].Side)
+		require.Equal(t, domain.Fields{"navn": "A renamed"}, ops[0].Fields)
+	})
+	t.Run("large_batches_reconcile_completely", func(t *testing.T) {
+		f := newSyncFixture(t, storetest.New(t), true)
+		var ls, rs []domain.Record
+		for i := range 4500 {
+			n := string(rune('a'+i%26)) + string(rune('0'+i%10))
+			ls = append(ls, customer("l"+itoa(i), itoa(100000+i), n, ""))
+			rs = append(rs, kunde("r"+itoa(i), itoa(100000+i), n, ""))
+		}
+		_, err := apply(t, f.s, f.left, full, ls...)
+		require.NoError(t, err)
+		_, err = apply(t, f.s, f.right, full, rs...)
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{Synced: 4500}, f.reconcile(t))
+	})
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
