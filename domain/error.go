@@ -78,5 +78,15 @@ func ErrorCode(err error) Code {
 	return CodeInternal
 }
 
+// ErrorMessage is the client-safe message of err: an Error's Message, or a
+// generic text for foreign errors.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
 // IsCode reports whether err is an Error with the given code.
 func IsCode(err error, code Code) bool { return ErrorCode(err) == code }

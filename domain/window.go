@@ -50,3 +50,54 @@ type AuditEntry struct {
 	After       any
 	CreatedAt   time.Time
 }
+
+// ActionRequest is one action on items, with what the action needs.
+type ActionRequest struct {
+	Action        Action
+	PartnerItemID string         // pair: the unpaired item on the other side
+	Resolve       ResolveRequest // resolve
+	Subject       string         // who acts, for the audit log
+	Now           time.Time
+}
+
+// ActionResult is the outcome of an action on one item: the item as it is
+// now, or the error (CodeConflict, CodeStale, CodeNotFound, CodeInvalid).
+type ActionResult struct {
+	ItemID string
+	View   *ItemView
+	Err    error
+}
+
+// Suggestion is a candidate partner for an unpaired item and the match key
+// (an index into Object.MatchKeys) that matched.
+type Suggestion struct {
+	View ItemView
+	Key  int
+}
+
+// ActionStore carries out window actions.
+type ActionStore interface {
+	// Act applies req to each item (at most a few hundred per transaction),
+	// re-reconciles what changed, plans writes and records the audit log.
+	// ifVersion (0 = any) guards a single item: stale → CodeStale and nothing
+	// changes. Errors: CodeNotFound for the object; per item in the results.
+	Act(ctx context.Context, workspaceID, syncID, object string, itemIDs []string, req ActionRequest, ifVersion int64) ([]ActionResult, error)
+	// Suggestions lists every unpaired item on the other side sharing a match
+	// key with the item. Errors: CodeNotFound.
+	Suggestions(ctx context.Context, workspaceID, syncID, object, itemID string) ([]Suggestion, error)
+	// AutoPair pairs every unambiguous match-key pair of the object and
+	// returns how many pairs it made. Errors: CodeNotFound.
+	AutoPair(ctx context.Context, workspaceID, syncID, object, subject string, now time.Time) (int, error)
+}
+
+// AuditFilter narrows the audit log to a sync or an item.
+type AuditFilter struct {
+	SyncID string
+	ItemID string
+}
+
+// AuditStore reads the audit log.
+type AuditStore interface {
+	// AuditLog lists entries newest first after the cursor.
+	AuditLog(ctx context.Context, workspaceID string, f AuditFilter, page Page) ([]AuditEntry, error)
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,6 +127,7 @@ type reconciler struct {
 	records map[string]*domain.Record // by the hub's record id
 	work    map[string]*work          // touched items by id
 	order   []string                  // item ids in the order first touched
+	pending []string                  // record ids to load besides the touched items'
 }
 
 // work is one touched item; fresh ones are not stored yet.
@@ -237,17 +239,14 @@ func (r *reconciler) flush() error {
 
 // loadRecords fetches the records of touched items not read yet.
 func (r *reconciler) loadRecords() error {
-	var missing []string
+	missing := r.pending
+	r.pending = nil
 	for _, w := range r.work {
-		if w == nil {
-			continue
-		}
-		for _, id := range []string{w.item.LeftRecordID, w.item.RightRecordID} {
-			if id != "" && r.records[id] == nil {
-				missing = append(missing, id)
-			}
+		if w != nil {
+			missing = append(missing, w.item.LeftRecordID, w.item.RightRecordID)
 		}
 	}
+	missing = slices.DeleteFunc(missing, func(id string) bool { return id == "" || r.records[id] != nil })
 	recs, err := recordsByID(r.db, r.sync.WorkspaceID, missing)
 	if err != nil {
 		return err
@@ -321,15 +320,17 @@ func (r *reconciler) store() error {
 			ops = append(ops, op)
 		}
 	}
-	if len(inserts) > 0 {
-		if err := r.db.CreateInBatches(inserts, 500).Error; err != nil {
-			return translate(err)
-		}
-	}
+	// Updates go first: an unpaired item split off a link takes a record the
+	// link still holds until it is updated.
 	for _, row := range updates {
 		res := r.db.Model(&itemRow{}).Where("id = ?", row.ID).Select("*").Omit("id", "workspace_id", "sync_id", "object").Updates(&row)
 		if res.Error != nil {
 			return translate(res.Error)
+		}
+	}
+	if len(inserts) > 0 {
+		if err := r.db.CreateInBatches(inserts, 500).Error; err != nil {
+			return translate(err)
 		}
 	}
 	if err := deleteKeys(r.db, stale); err != nil {

@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"syncd/domain"
+)
+
+// actChunk bounds how many items one action transaction handles, so a bulk
+// action over 100k items is a few hundred short transactions.
+const actChunk = 500
+
+// Act applies an action to items in chunks of actChunk per transaction.
+func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, itemIDs []string, req domain.ActionRequest, ifVersion int64) ([]domain.ActionResult, error) {
+	if err := objectExists(s.db.WithContext(ctx), workspaceID, syncID, object); err != nil {
+		return nil, err
+	}
+	req.Now = utc(req.Now)
+	out := make([]domain.ActionResult, 0, len(itemIDs))
+	for start := 0; start < len(itemIDs); start += actChunk {
+		chunk := itemIDs[start:min(start+actChunk, len(itemIDs))]
+		var results []domain.ActionResult
+		err := s.InTx(ctx, func(tx *Store) error {
+			var err error
+			results, err = act(tx.db, ObjectRef{workspaceID, syncID, object}, chunk, req, ifVersion)
+			return err
+		})
+		if err != nil {
+			return out, err
+		}
+		out = append(out, results...)
+	}
+	return out, nil
+}
+
+// act runs one chunk inside a transaction holding the object's row, so
+// actions and reconcile batches of one object take turns.
+func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64) ([]domain.ActionResult, error) {
+	var objs []syncObjectRow
+	if err := db.Clauses(clause.Locking{Strength: "UPDATE"}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).Find(&objs).Error; err != nil || len(objs) == 0 {
+		return nil, translate(err)
+	}
+	sy, _, err := loadSync(db, ref.WorkspaceID, ref.SyncID)
+	if err != nil {
+		return nil, err
+	}
+	r := newReconciler(db, *sy, objs[0].domain(), req.Now)
+	loaded, err := r.itemsByID(ids)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.loadFor(loaded); err != nil {
+		return nil, err
+	}
+	results := make([]domain.ActionResult, len(ids))
+	var ops []domain.Operation
+	var audits []auditRow
+	acted := map[string]bool{}
+	for i, id := range ids {
+		results[i].ItemID = id
+		it, ok := loaded[id]
+		if !ok {
+			results[i].Err = domain.Errorf(domain.CodeNotFound, "item not found")
+			continue
+		}
+		if ifVersion != 0 && it.Version != ifVersion {
+			results[i].Err = domain.Errorf(domain.CodeStale, "the item changed since it was read (If-Match is stale)")
+			continue
+		}
+		before := r.view(it)
+		op, err := r.apply(&it, req)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		if op != nil {
+			op.ItemID, op.WorkspaceID, op.SyncID, op.Object = it.ID, ref.WorkspaceID, ref.SyncID, ref.Object
+			ops = append(ops, *op)
+			it.Status, it.Error = domain.StatusPending, ""
+		}
+		r.touch(&work{item: it})
+		acted[id] = true
+		audits = append(audits, auditOf(ref, id, req, before, nil))
+	}
+	// A person's operations are queued before the items are stored, so their
+	// status reads pending.
+	if err := insertOps(db, ops, plannedByAction, req.Now); err != nil {
+		return nil, err
+	}
+	if err := r.loadRecords(); err != nil {
+		return nil, err
+	}
+	if err := r.store(); err != nil {
+		return nil, err
+	}
+	after, err := r.itemsByID(append(slices.Clone(ids), req.PartnerItemID))
+	if err != nil {
+		return nil, err
+	}
+	for i := range results {
+		if results[i].Err != nil {
+			continue
+		}
+		it, ok := after[results[i].ItemID]
+		if !ok { // merged into its partner by pair
+			it = after[req.PartnerItemID]
+		}
+		v := r.view(it)
+		results[i].View = &v
+	}
+	for i := range audits {
+		if v := results[indexOf(ids, audits[i].ItemID)].View; v != nil {
+			audits[i].After = snapshot(*v)
+		}
+	}
+	if len(audits) > 0 {
+		if err := db.CreateInBatches(audits, 200).Error; err != nil {
+			return nil, translate(err)
+		}
+	}
+	return results, nil
+}
+
+func indexOf(ids []string, id string) int {
+	for i, x := range ids {
+		if x == id {
+			return i
+		}
+	}
+	return 0
+}
+
+// apply changes one item for an action and returns the write it plans, if any.
+func (r *reconciler) apply(it *domain.Item, req domain.ActionRequest) (*domain.Operation, error) {
+	in := domain.ReconcileInput{Sync: r.sync, Object: r.obj, Item: *it, Left: r.records[it.LeftRecordID], Right: r.records[it.RightRecordID], Now: r.now}
+	if err := domain.CheckAction(*it, req.Action); err != nil {
+		return nil, err
+	}
+	var (
+		op  domain.Operation
+		err error
+	)
+	switch req.Action {
+	case domain.ActionDisable:
+		it.Disabled = true
+		return nil, nil
+	case domain.ActionEnable:
+		it.Disabled = false
+		return nil, nil
+	case domain.ActionResolve:
+		res := domain.Reconcile(in)
+		it.Resolutions, err = domain.Resolve(*it, res.Merge.Diffs, req.Resolve)
+		return nil, err
+	case domain.ActionUnpair:
+		return nil, r.unpair(it)
+	case domain.ActionPair:
+		return nil, r.pairWith(it, req.PartnerItemID)
+	case domain.ActionCreateCounterpart:
+		op, err = domain.PlanCreateCounterpart(in)
+	case domain.ActionRestore:
+		op, err = domain.PlanRestore(in)
+	case domain.ActionDeleteRemaining:
+		op, err = domain.PlanDeleteRemaining(in)
+	case domain.ActionActivate:
+		op, err = domain.PlanActivate(in)
+	default:
+		return nil, domain.Errorf(domain.CodeInvalid, "unknown action %q", req.Action)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &op, nil
+}
+
+// unpair splits a link into two unpaired items that are never auto-paired again.
+func (r *reconciler) unpair(it *domain.Item) error {
+	right := domain.Item{
+		ID: newID(), WorkspaceID: it.WorkspaceID, SyncID: it.SyncID, Object: it.Object,
+		RightRecordID: it.RightRecordID, Side: domain.SideRight, NoAutoPair: true, Status: domain.StatusOK,
+	}
+	it.RightRecordID, it.Side, it.NoAutoPair = "", domain.SideLeft, true
+	it.Base, it.Resolutions, it.Conflicts = nil, nil, nil
+	r.touch(&work{item: right, fresh: true})
+	return nil
+}
+
+// pairWith joins an unpaired item with an unpaired partner on the other side.
+// A fresh pairing has no base: fields that differ conflict unless the policy
+// resolves them.
+func (r *reconciler) pairWith(it *domain.Item, partnerID string) error {
+	if partnerID == "" || partnerID == it.ID {
+		return domain.Invalid("pair needs a partner", map[string]string{"partner_item_id": "give the id of an unpaired item on the other side"})
+	}
+	partners, err := r.itemsByID([]string{partnerID})
+	if err != nil {
+		return err
+	}
+	p, ok := partners[partnerID]
+	switch {
+	case !ok:
+		return domain.Invalid("no such partner", map[string]string{"partner_item_id": "no such item in this object"})
+	case p.Linked() || p.Side == it.Side:
+		return domain.Errorf(domain.CodeConflict, "the partner must be an unpaired item on the %s side", it.Side.Other())
+	}
+	if err := domain.CheckAction(p, domain.ActionPair); err != nil {
+		return domain.Errorf(domain.CodeConflict, "the partner cannot be paired: %s", domain.ErrorMessage(err))
+	}
+	// The partner's id survives, so a client holding it can follow the link.
+	rec := it.RecordID(it.Side)
+	if it.Side == domain.SideLeft {
+		p.LeftRecordID = rec
+	} else {
+		p.RightRecordID = rec
+	}
+	p.Side, p.Base, p.Resolutions = "", nil, nil
+	if err := r.loadFor(map[string]domain.Item{p.ID: p}); err != nil {
+		return err
+	}
+	if err := deleteItem(r.db, it.ID); err != nil {
+		return err
+	}
+	r.touch(&work{item: p})
+	*it = p
+	return nil
+}
+
+// deleteItem removes an item merged into another, keeping its queued writes
+// with the surviving item's records.
+func deleteItem(db *gorm.DB, id string) error {
+	if err := db.Where("item_id = ? AND status = ?", id, string(domain.OpPending)).Delete(&operationRow{}).Error; err != nil {
+		return translate(err)
+	}
+	return translate(db.Where("id = ?", id).Delete(&itemRow{}).Error)
+}
+
+// itemsByID loads the object's items by id.
+func (r *reconciler) itemsByID(ids []string) (map[string]domain.Item, error) {
+	out := map[string]domain.Item{}
+	for start := 0; start < len(ids); start += 900 {
+		var rows []itemRow
+		chunk := ids[start:min(start+900, len(ids))]
+		err := r.db.Where("workspace_id = ? AND sync_id = ? AND object = ? AND id IN ?", r.sync.WorkspaceID, r.sync.ID, r.obj.Name, chunk).Find(&rows).Error
+		if err != nil {
+			return nil, translate(err)
+		}
+		for _, row := range rows {
+			it, err := row.domain()
+			if err != nil {
+				return nil, err
+			}
+			out[it.ID] = it
+		}
+	}
+	return out, nil
+}
+
+// loadFor reads the records of the given items.
+func (r *reconciler) loadFor(items map[string]domain.Item) error {
+	for _, it := range items {
+		r.touchRecords(it)
+	}
+	return r.loadRecords()
+}
+
+// touchRecords makes loadRecords fetch an item's records.
+func (r *reconciler) touchRecords(it domain.Item) {
+	if _, ok := r.work[it.ID]; !ok {
+		r.pending = append(r.pending, it.LeftRecordID, it.RightRecordID)
+	}
+}
+
+// view is the item with its records as the API shows it.
+func (r *reconciler) view(it domain.Item) domain.ItemView {
+	return domain.ItemView{Item: it, Left: r.records[it.LeftRecordID], Right: r.records[it.RightRecordID]}
+}
+
+// auditRow is one entry of the audit log.
+type auditRow struct {
+	ID          string `gorm:"primaryKey"`
+	WorkspaceID string
+	SyncID      string
+	Object      string
+	ItemID      string
+	Action      string
+	Subject     string
+	Before      string
+	After       string
+	CreatedAt   time.Time
+}
+
+func (auditRow) TableName() string { return "audit_log" }
+
+func auditOf(ref ObjectRef, itemID string, req domain.ActionRequest, before domain.ItemView, after *domain.ItemView) auditRow {
+	a := auditRow{
+		ID: newID(), WorkspaceID: ref.WorkspaceID, SyncID: ref.SyncID, Object: ref.Object, ItemID: itemID,
+		Action: string(req.Action), Subject: req.Subject, Before: snapshot(before), After: "null", CreatedAt: req.Now,
+	}
+	if after != nil {
+		a.After = snapshot(*after)
+	}
+	return a
+}
+
+// snapshot is what the audit log keeps of an item: enough to see what changed.
+func snapshot(v domain.ItemView) string {
+	m := map[string]any{
+		"category": v.Item.Category, "status": v.Item.Status, "disabled": v.Item.Disabled,
+		"base": v.Item.Base, "conflicts": v.Item.Conflicts,
+	}
+	if v.Left != nil {
+		m["left"] = map[string]any{"external_id": v.Left.ExternalID, "fields": v.Left.Fields}
+	}
+	if v.Right != nil {
+		m["right"] = map[string]any{"external_id": v.Right.ExternalID, "fields": v.Right.Fields}
+	}
+	if len(v.Item.Resolutions) > 0 {
+		res := map[string]any{}
+		for k, x := range v.Item.Resolutions {
+			res[k] = x.Value
+		}
+		m["resolutions"] = res
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}

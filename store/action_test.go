@@ -1,0 +1,98 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"syncd/domain"
+	"syncd/store/storetest"
+)
+
+func TestActions(t *testing.T) {
+	ctx := context.Background()
+	full := domain.ApplyOptions{Mode: domain.ApplyFull, MaxDeleteRatio: 1}
+	f := newSyncFixture(t, storetest.New(t), true)
+	_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"), customer("2", "1002", "B", "b@x"))
+	require.NoError(t, err)
+	_, err = apply(t, f.s, f.right, full, kunde("k1", "1001", "A changed", "a@x"), kunde("k9", "9999", "Z", "z@x"))
+	require.NoError(t, err)
+	require.Equal(t, domain.Summary{Conflict: 1, NewLeft: 1, NewRight: 1}, f.reconcile(t))
+	items := func(c domain.Category) []domain.ItemView {
+		list, err := f.s.Items(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{Category: c}, domain.Page{})
+		require.NoError(t, err)
+		return list
+	}
+	act := func(id string, req domain.ActionRequest, ifVersion int64) domain.ActionResult {
+		req.Subject, req.Now = "user:test", time.Now()
+		res, err := f.s.Act(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, []string{id}, req, ifVersion)
+		require.NoError(t, err)
+		return res[0]
+	}
+	conflict := items(domain.CategoryConflict)[0]
+	t.Run("resolve_with_a_stale_version_changes_nothing", func(t *testing.T) {
+		res := act(conflict.Item.ID, domain.ActionRequest{Action: domain.ActionResolve, Resolve: domain.ResolveRequest{Winner: domain.SideLeft}}, conflict.Item.Version+7)
+		require.True(t, domain.IsCode(res.Err, domain.CodeStale), "%v", res.Err)
+		require.Len(t, items(domain.CategoryConflict), 1)
+	})
+	t.Run("an_action_that_does_not_fit_says_why", func(t *testing.T) {
+		res := act(conflict.Item.ID, domain.ActionRequest{Action: domain.ActionActivate}, 0)
+		require.True(t, domain.IsCode(res.Err, domain.CodeConflict))
+		require.Contains(t, domain.ErrorMessage(res.Err), "inactive")
+	})
+	t.Run("resolve_plans_the_write_and_leaves_conflict", func(t *testing.T) {
+		res := act(conflict.Item.ID, domain.ActionRequest{Action: domain.ActionResolve, Resolve: domain.ResolveRequest{Winner: domain.SideLeft}}, conflict.Item.Version)
+		require.NoError(t, res.Err)
+		require.Equal(t, domain.CategorySynced, res.View.Item.Category)
+		require.Equal(t, domain.StatusPending, res.View.Item.Status)
+		ops, err := f.s.Operations(ctx, f.ref.WorkspaceID, conflict.Item.ID)
+		require.NoError(t, err)
+		require.Len(t, ops, 1)
+		require.Equal(t, domain.Fields{"navn": "A"}, ops[0].Fields)
+	})
+	t.Run("unpair_then_pair_again", func(t *testing.T) {
+		res := act(conflict.Item.ID, domain.ActionRequest{Action: domain.ActionUnpair}, 0)
+		require.NoError(t, res.Err)
+		sum, err := f.s.Summary(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object)
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{NewLeft: 2, NewRight: 2}, sum)
+		// The reconciler never pairs them again by itself.
+		_, err = apply(t, f.s, f.right, domain.ApplyOptions{Mode: domain.ApplyPartial}, kunde("k1", "1001", "A changed again", "a@x"))
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{NewLeft: 2, NewRight: 2}, f.reconcile(t))
+		sugg, err := f.s.Suggestions(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, conflict.Item.ID)
+		require.NoError(t, err)
+		require.Len(t, sugg, 1)
+		res = act(conflict.Item.ID, domain.ActionRequest{Action: domain.ActionPair, PartnerItemID: sugg[0].View.Item.ID}, 0)
+		require.NoError(t, res.Err)
+		require.Equal(t, domain.CategoryConflict, res.View.Item.Category, "a fresh pairing conflicts on differing fields")
+	})
+	t.Run("disable_and_enable", func(t *testing.T) {
+		n := items(domain.CategoryNew)[0]
+		res := act(n.Item.ID, domain.ActionRequest{Action: domain.ActionDisable}, 0)
+		require.NoError(t, res.Err)
+		require.Equal(t, domain.CategoryDisabled, res.View.Item.Category)
+		res = act(n.Item.ID, domain.ActionRequest{Action: domain.ActionEnable}, 0)
+		require.NoError(t, res.Err)
+		require.Equal(t, domain.CategoryNew, res.View.Item.Category)
+	})
+	t.Run("create_counterpart_queues_a_create", func(t *testing.T) {
+		n := items(domain.CategoryNew)[0]
+		res := act(n.Item.ID, domain.ActionRequest{Action: domain.ActionCreateCounterpart}, 0)
+		require.NoError(t, res.Err)
+		require.Equal(t, domain.StatusPending, res.View.Item.Status)
+		ops, err := f.s.Operations(ctx, f.ref.WorkspaceID, n.Item.ID)
+		require.NoError(t, err)
+		require.Equal(t, domain.OpCreate, ops[0].Kind)
+		require.Equal(t, n.Item.Side.Other(), ops[0].Side)
+	})
+	t.Run("audit_log_records_who_and_what", func(t *testing.T) {
+		log, err := f.s.AuditLog(ctx, f.ref.WorkspaceID, domain.AuditFilter{}, domain.Page{})
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(log), 5)
+		require.Equal(t, "user:test", log[0].Subject)
+		require.NotNil(t, log[0].Before)
+	})
+}
