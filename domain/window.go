@@ -101,3 +101,8 @@ type AuditStore interface {
 	// AuditLog lists entries newest first after the cursor.
 	AuditLog(ctx context.Context, workspaceID string, f AuditFilter, page Page) ([]AuditEntry, error)
 }
+
+// ObjectRef names one object of one sync.
+type ObjectRef struct {
+	WorkspaceID, SyncID, Object string
+}

@@ -28,7 +28,7 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 		var results []domain.ActionResult
 		err := s.InTx(ctx, func(tx *Store) error {
 			var err error
-			results, err = act(tx.db, ObjectRef{workspaceID, syncID, object}, chunk, req, ifVersion)
+			results, err = act(tx.db, ObjectRef{WorkspaceID: workspaceID, SyncID: syncID, Object: object}, chunk, req, ifVersion)
 			return err
 		})
 		if err != nil {
@@ -36,6 +36,7 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 		}
 		out = append(out, results...)
 	}
+	s.OperationsQueued()
 	return out, nil
 }
 

@@ -160,6 +160,9 @@ func (a *recordApply) Commit(ctx context.Context, o domain.ApplyOptions) (domain
 	err := a.s.InTx(ctx, func(tx *Store) error {
 		return a.merge(tx.db, o, now, &stats)
 	})
+	if err == nil && stats.Seq != 0 {
+		a.s.RecordsChanged(ctx, a.set)
+	}
 	return stats, err
 }
 

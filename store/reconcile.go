@@ -19,9 +19,7 @@ import (
 const reconcileBatch = 2000
 
 // ObjectRef names one object of one sync.
-type ObjectRef struct {
-	WorkspaceID, SyncID, Object string
-}
+type ObjectRef = domain.ObjectRef
 
 // ObjectsReading lists the sync objects that read a set of records, so a
 // change to the set reconciles just those.
@@ -56,6 +54,9 @@ func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Tim
 		n, more, err := s.reconcileBatch(ctx, ref, utc(now))
 		total += n
 		if err != nil || !more {
+			if total > 0 {
+				s.OperationsQueued()
+			}
 			return total, err
 		}
 	}

@@ -34,6 +34,7 @@ type Store struct {
 	dialect string
 	path    string // the SQLite file; "" on PostgreSQL
 	keyring *Keyring
+	hooks   *hooks // shared by the Stores of its transactions
 }
 
 // Options tunes Open.
@@ -95,7 +96,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, path: path, keyring: o.Keyring}, nil
+	return &Store{db: db, dialect: dialect, path: path, keyring: o.Keyring, hooks: &hooks{}}, nil
 }
 
 // sqliteDSN turns a sqlite:/file:/plain path into the DSN with the pragmas
@@ -135,7 +136,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.SQL().PingContext(ctx
 // InTx runs fn in one transaction on a Store bound to it; an error rolls back.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, path: s.path, keyring: s.keyring})
+		return fn(&Store{db: tx, dialect: s.dialect, path: s.path, keyring: s.keyring, hooks: s.hooks})
 	}))
 }
 

@@ -1,0 +1,168 @@
+// Package worker runs syncd's background work inside `syncd serve`: it
+// applies queued operations through each side's connector, reconciles record
+// changes promptly, and catches up on changes made elsewhere (another
+// replica, a crash between a commit and its reconcile). Replicas coordinate
+// through the database only: operations are leased row by row.
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"syncd/connector/outbound"
+	"syncd/domain"
+)
+
+// Store is what the worker needs from persistence.
+type Store interface {
+	ClaimOperations(ctx context.Context, n int, lease time.Duration, now time.Time) ([]domain.Operation, error)
+	FailOperation(ctx context.Context, op domain.Operation, msg string, retryAt, now time.Time) error
+	CompleteOperation(ctx context.Context, op domain.Operation, externalID string, now time.Time) (domain.RecordSet, error)
+	OpTarget(ctx context.Context, op domain.Operation) (domain.RecordSet, error)
+	Connection(ctx context.Context, workspaceID, id string) (*domain.Connection, error)
+	ObjectsReading(ctx context.Context, set domain.RecordSet) ([]domain.ObjectRef, error)
+	ReconcileObject(ctx context.Context, ref domain.ObjectRef, now time.Time) (int, error)
+	BehindObjects(ctx context.Context) ([]domain.ObjectRef, error)
+}
+
+// Options tune the worker; zero values take the defaults named.
+type Options struct {
+	Concurrency int           // operations applied at once (4)
+	Batch       int           // operations claimed per round (16)
+	Lease       time.Duration // how long a claimed operation is ours before another worker may take it (5m)
+	MaxAttempts int           // attempts before an operation fails for good (6)
+	RetryBase   time.Duration // first retry delay; each next one is four times longer, up to 10m (2s)
+	Poll        time.Duration // how often to look for due operations without being woken (1s)
+	CatchUp     time.Duration // how often to reconcile changes made elsewhere (5s)
+	Outbound    outbound.Options
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.Batch <= 0 {
+		o.Batch = 16
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 6
+	}
+	def(&o.Lease, 5*time.Minute)
+	def(&o.RetryBase, 2*time.Second)
+	def(&o.Poll, time.Second)
+	def(&o.CatchUp, 5*time.Second)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Worker applies operations and keeps items reconciled.
+type Worker struct {
+	store      Store
+	opt        Options
+	wake       chan struct{}
+	connectors *connectors
+	reconcile  sync.Mutex // one prompt reconcile at a time per process keeps SQLite writers from queueing up
+}
+
+// New returns a worker; call Run to start it.
+func New(s Store, o Options) *Worker {
+	o = o.withDefaults()
+	return &Worker{store: s, opt: o, wake: make(chan struct{}, 1), connectors: newConnectors(o.Outbound)}
+}
+
+// Wake makes the worker look for due operations now.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends, then waits for the operations in flight.
+func (w *Worker) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); w.applyLoop(ctx) }()
+	go func() { defer wg.Done(); w.catchUpLoop(ctx) }()
+	wg.Wait()
+}
+
+func (w *Worker) applyLoop(ctx context.Context) {
+	t := time.NewTicker(w.opt.Poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := w.RunOnce(ctx)
+			if err != nil && ctx.Err() == nil {
+				w.opt.Logger.Error("apply operations", "error", err)
+			}
+			if n == 0 || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-w.wake:
+		}
+	}
+}
+
+func (w *Worker) catchUpLoop(ctx context.Context) {
+	t := time.NewTicker(w.opt.CatchUp)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		refs, err := w.store.BehindObjects(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.opt.Logger.Error("find objects to reconcile", "error", err)
+			}
+			continue
+		}
+		for _, ref := range refs {
+			w.reconcileObject(ctx, ref)
+		}
+	}
+}
+
+// RecordsChanged reconciles, now, every sync object that reads the set. The
+// store calls it after a commit changed records.
+func (w *Worker) RecordsChanged(ctx context.Context, set domain.RecordSet) {
+	refs, err := w.store.ObjectsReading(ctx, set)
+	if err != nil {
+		w.opt.Logger.Error("find objects to reconcile", "error", err)
+		return
+	}
+	for _, ref := range refs {
+		w.reconcileObject(ctx, ref)
+	}
+}
+
+func (w *Worker) reconcileObject(ctx context.Context, ref domain.ObjectRef) {
+	w.reconcile.Lock()
+	defer w.reconcile.Unlock()
+	if _, err := w.store.ReconcileObject(ctx, ref, w.opt.Now()); err != nil {
+		// The catch-up loop tries again; the records are safely stored.
+		w.opt.Logger.Error("reconcile", "sync_id", ref.SyncID, "object", ref.Object, "error", err)
+	}
+}

@@ -1,0 +1,166 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"syncd/connector/outbound"
+	"syncd/connector/rest/resttest"
+	"syncd/domain"
+	"syncd/store"
+	"syncd/store/storetest"
+	"syncd/worker"
+)
+
+// crmSync is a sync from a hosted side (left) to the fake CRM (right), with
+// n customers paired and then renamed on the left: n update operations wait.
+type crmSync struct {
+	url  string
+	crm  *resttest.CRM
+	ref  domain.ObjectRef
+	ids  []string
+	left domain.RecordSet
+}
+
+func newCRMSync(t *testing.T, n int) crmSync {
+	t.Helper()
+	ctx := context.Background()
+	url := storetest.NewURL(t)
+	s := open(t, url)
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	crm := resttest.NewCRM(t)
+	ids := crm.Seed(n)
+	w := &domain.Workspace{Name: "w"}
+	require.NoError(t, s.CreateWorkspace(ctx, w, &domain.User{Email: "w@example.com", PasswordHash: "x"}))
+	hosted := &domain.Connection{WorkspaceID: w.ID, Name: "hub", Kind: domain.KindHosted, Config: []byte(`{}`)}
+	require.NoError(t, s.CreateConnection(ctx, hosted))
+	cfg, _ := json.Marshal(map[string]any{
+		"base_url": crm.URL,
+		"objects": map[string]any{"customers": map[string]any{
+			"list_path": "/v1/customers", "records_path": "data", "id_field": "id",
+			"pagination": map[string]any{"type": "page", "page_param": "page", "size_param": "per_page", "size": 25},
+			"create":     map[string]any{"method": "POST", "path": "/v1/customers"},
+			"update":     map[string]any{"method": "PATCH", "path": "/v1/customers/{id}"},
+			"delete":     map[string]any{"method": "DELETE", "path": "/v1/customers/{id}"},
+			"create_id_path": "data.id",
+		}},
+	})
+	remote := &domain.Connection{WorkspaceID: w.ID, Name: "crm", Kind: domain.KindREST, Config: cfg}
+	require.NoError(t, s.CreateConnection(ctx, remote))
+	sy := &domain.Sync{WorkspaceID: w.ID, Name: "s", LeftConnectionID: hosted.ID, RightConnectionID: remote.ID}
+	*sy = sy.WithDefaults()
+	require.NoError(t, s.CreateSync(ctx, sy, []domain.Object{{
+		Name: "customers", LeftObject: "customers", RightObject: "customers",
+		Fields:    []domain.FieldMap{{Left: "name", Right: "name", Type: domain.FieldString, Direction: domain.DirectionBoth}},
+		MatchKeys: []domain.MatchKey{{Left: "email", Right: "email", Normalize: domain.NormalizerEmail}}, AutoPair: true,
+	}}))
+	left := domain.RecordSet{WorkspaceID: w.ID, ConnectionID: hosted.ID, Object: "customers"}
+	right := domain.RecordSet{WorkspaceID: w.ID, ConnectionID: remote.ID, Object: "customers"}
+	stage := func(set domain.RecordSet, rename string) {
+		a, err := s.StageRecords(ctx, set)
+		require.NoError(t, err)
+		for _, id := range ids {
+			rec, _ := crm.Record(id)
+			require.NoError(t, a.Add(ctx, domain.Record{ExternalID: id, Active: true, Fields: domain.Fields{"name": fmt.Sprint(rec["name"]) + rename, "email": rec["email"]}}))
+		}
+		_, err = a.Commit(ctx, domain.ApplyOptions{Mode: domain.ApplyFull, MaxDeleteRatio: 1})
+		require.NoError(t, err)
+	}
+	stage(left, "")
+	stage(right, "")
+	ref := domain.ObjectRef{WorkspaceID: w.ID, SyncID: sy.ID, Object: "customers"}
+	_, err := s.ReconcileObject(ctx, ref, time.Now())
+	require.NoError(t, err)
+	stage(left, " (renamed)")
+	_, err = s.ReconcileObject(ctx, ref, time.Now())
+	require.NoError(t, err)
+	return crmSync{url: url, crm: crm, ref: ref, ids: ids, left: left}
+}
+
+func open(t *testing.T, url string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), url, store.Options{Keyring: storetest.Keyring(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newWorker(s *store.Store) *worker.Worker {
+	return worker.New(s, worker.Options{
+		Concurrency: 4, RetryBase: 20 * time.Millisecond,
+		Outbound: outbound.Options{AllowPrivate: true, RateLimit: 1e6, RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond},
+	})
+}
+
+// drain runs the worker until no operation is left to claim.
+func drain(t *testing.T, w *worker.Worker) {
+	t.Helper()
+	for {
+		n, err := w.RunOnce(context.Background())
+		require.NoError(t, err)
+		if n == 0 {
+			return
+		}
+	}
+}
+
+func TestTwoWorkersApplyEachOperationOnce(t *testing.T) {
+	n := 1000
+	if testing.Short() {
+		n = 200
+	}
+	f := newCRMSync(t, n)
+	before := len(f.crm.Log())
+	// Two replicas: separate pools on one database, claiming side by side.
+	var wg sync.WaitGroup
+	for range 2 {
+		w := newWorker(open(t, f.url))
+		wg.Add(1)
+		go func() { defer wg.Done(); drain(t, w) }()
+	}
+	wg.Wait()
+	patches := map[string]int{}
+	for _, line := range f.crm.Log()[before:] {
+		if strings.HasPrefix(line, "PATCH /v1/customers/") {
+			patches[strings.TrimPrefix(line, "PATCH /v1/customers/")]++
+		}
+	}
+	require.Len(t, patches, n, "every record was written")
+	for id, c := range patches {
+		require.Equal(t, 1, c, "customer %s was written %d times", id, c)
+	}
+	rec, _ := f.crm.Record(f.ids[0])
+	require.True(t, strings.HasSuffix(fmt.Sprint(rec["name"]), " (renamed)"))
+}
+
+func TestFailedWriteIsRetriedAndTheItemRecovers(t *testing.T) {
+	f := newCRMSync(t, 1)
+	s := open(t, f.url)
+	w := newWorker(s)
+	f.crm.Inject(resttest.Fault{Status: 500})
+	_, err := w.RunOnce(context.Background())
+	require.NoError(t, err)
+	items, err := s.Items(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{})
+	require.NoError(t, err)
+	require.Equal(t, domain.StatusFailed, items[0].Item.Status)
+	require.Contains(t, items[0].Item.Error, "500")
+	time.Sleep(50 * time.Millisecond) // past the first backoff
+	drain(t, w)
+	_, err = s.ReconcileObject(context.Background(), f.ref, time.Now())
+	require.NoError(t, err)
+	items, err = s.Items(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{})
+	require.NoError(t, err)
+	require.Equal(t, domain.StatusOK, items[0].Item.Status, items[0].Item.Error)
+	require.Equal(t, domain.CategorySynced, items[0].Item.Category)
+	rec, _ := f.crm.Record(f.ids[0])
+	require.True(t, strings.HasSuffix(fmt.Sprint(rec["name"]), " (renamed)"))
+}
