@@ -21,10 +21,12 @@ import (
 
 	"syncd/api"
 	"syncd/auth"
+	"syncd/connector/outbound"
 	"syncd/domain"
 	"syncd/openapi"
 	"syncd/store"
 	"syncd/store/storetest"
+	"syncd/worker"
 )
 
 // testServer is a real syncd HTTP server over a private store, with a client
@@ -82,6 +84,16 @@ func newServer(t *testing.T, tweak ...func(*api.Deps)) *testServer {
 	for _, f := range tweak {
 		f(&d)
 	}
+	// The worker applies queued operations and reconciles record changes
+	// promptly, as in `syncd serve`; retries come quickly in tests.
+	w := worker.New(s, worker.Options{RetryBase: 50 * time.Millisecond, Poll: 20 * time.Millisecond, CatchUp: 200 * time.Millisecond,
+		Logger: logger, Outbound: outbound.Options{AllowPrivate: true, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 50 * time.Millisecond}})
+	s.OnRecordsChanged(w.RecordsChanged)
+	s.OnOperationsQueued(w.Wake)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
 	e, err := api.NewServer(d)
 	require.NoError(t, err)
 	hs := httptest.NewServer(e)

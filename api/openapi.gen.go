@@ -4,13 +4,36 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ConnectionKind.
+const (
+	ConnectionKindFile   ConnectionKind = "file"
+	ConnectionKindHosted ConnectionKind = "hosted"
+	ConnectionKindRest   ConnectionKind = "rest"
+)
+
+// Valid indicates whether the value is a known member of the ConnectionKind enum.
+func (e ConnectionKind) Valid() bool {
+	switch e {
+	case ConnectionKindFile:
+		return true
+	case ConnectionKindHosted:
+		return true
+	case ConnectionKindRest:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for HealthDatabase.
 const (
@@ -66,6 +89,168 @@ func (e MeKind) Valid() bool {
 	}
 }
 
+// Defines values for RecordBatchItemOp.
+const (
+	Delete RecordBatchItemOp = "delete"
+	Upsert RecordBatchItemOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the RecordBatchItemOp enum.
+func (e RecordBatchItemOp) Valid() bool {
+	switch e {
+	case Delete:
+		return true
+	case Upsert:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecordBatchResultOutcome.
+const (
+	Created   RecordBatchResultOutcome = "created"
+	Deleted   RecordBatchResultOutcome = "deleted"
+	Unchanged RecordBatchResultOutcome = "unchanged"
+	Updated   RecordBatchResultOutcome = "updated"
+)
+
+// Valid indicates whether the value is a known member of the RecordBatchResultOutcome enum.
+func (e RecordBatchResultOutcome) Valid() bool {
+	switch e {
+	case Created:
+		return true
+	case Deleted:
+		return true
+	case Unchanged:
+		return true
+	case Updated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RestAuthClientAuth.
+const (
+	RestAuthClientAuthBasic RestAuthClientAuth = "basic"
+	RestAuthClientAuthBody  RestAuthClientAuth = "body"
+)
+
+// Valid indicates whether the value is a known member of the RestAuthClientAuth enum.
+func (e RestAuthClientAuth) Valid() bool {
+	switch e {
+	case RestAuthClientAuthBasic:
+		return true
+	case RestAuthClientAuthBody:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RestAuthIn.
+const (
+	RestAuthInHeader RestAuthIn = "header"
+	RestAuthInQuery  RestAuthIn = "query"
+)
+
+// Valid indicates whether the value is a known member of the RestAuthIn enum.
+func (e RestAuthIn) Valid() bool {
+	switch e {
+	case RestAuthInHeader:
+		return true
+	case RestAuthInQuery:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RestAuthType.
+const (
+	RestAuthTypeAPIKey                  RestAuthType = "api_key"
+	RestAuthTypeBasic                   RestAuthType = "basic"
+	RestAuthTypeBearer                  RestAuthType = "bearer"
+	RestAuthTypeNone                    RestAuthType = "none"
+	RestAuthTypeOAuth2ClientCredentials RestAuthType = "oauth2_client_credentials"
+)
+
+// Valid indicates whether the value is a known member of the RestAuthType enum.
+func (e RestAuthType) Valid() bool {
+	switch e {
+	case RestAuthTypeAPIKey:
+		return true
+	case RestAuthTypeBasic:
+		return true
+	case RestAuthTypeBearer:
+		return true
+	case RestAuthTypeNone:
+		return true
+	case RestAuthTypeOAuth2ClientCredentials:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RestEndpointMethod.
+const (
+	RestMethodDelete RestEndpointMethod = "DELETE"
+	RestMethodGet    RestEndpointMethod = "GET"
+	RestMethodHead   RestEndpointMethod = "HEAD"
+	RestMethodPatch  RestEndpointMethod = "PATCH"
+	RestMethodPost   RestEndpointMethod = "POST"
+	RestMethodPut    RestEndpointMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the RestEndpointMethod enum.
+func (e RestEndpointMethod) Valid() bool {
+	switch e {
+	case RestMethodDelete:
+		return true
+	case RestMethodGet:
+		return true
+	case RestMethodHead:
+		return true
+	case RestMethodPatch:
+		return true
+	case RestMethodPost:
+		return true
+	case RestMethodPut:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RestPaginationType.
+const (
+	RestPaginationCursor     RestPaginationType = "cursor"
+	RestPaginationLinkHeader RestPaginationType = "link_header"
+	RestPaginationNone       RestPaginationType = "none"
+	RestPaginationOffset     RestPaginationType = "offset"
+	RestPaginationPage       RestPaginationType = "page"
+)
+
+// Valid indicates whether the value is a known member of the RestPaginationType enum.
+func (e RestPaginationType) Valid() bool {
+	switch e {
+	case RestPaginationCursor:
+		return true
+	case RestPaginationLinkHeader:
+		return true
+	case RestPaginationNone:
+		return true
+	case RestPaginationOffset:
+		return true
+	case RestPaginationPage:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	Admin    Role = "admin"
@@ -87,6 +272,27 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for ScopeType.
+const (
+	ScopeAll          ScopeType = "all"
+	ScopeChangedSince ScopeType = "changed_since"
+	ScopeRange        ScopeType = "range"
+)
+
+// Valid indicates whether the value is a known member of the ScopeType enum.
+func (e ScopeType) Valid() bool {
+	switch e {
+	case ScopeAll:
+		return true
+	case ScopeChangedSince:
+		return true
+	case ScopeRange:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenPairTokenType.
 const (
 	Bearer TokenPairTokenType = "Bearer"
@@ -96,6 +302,117 @@ const (
 func (e TokenPairTokenType) Valid() bool {
 	switch e {
 	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadMode.
+const (
+	UploadFull    UploadMode = "full"
+	UploadPartial UploadMode = "partial"
+)
+
+// Valid indicates whether the value is a known member of the UploadMode enum.
+func (e UploadMode) Valid() bool {
+	switch e {
+	case UploadFull:
+		return true
+	case UploadPartial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadStatus.
+const (
+	UploadApplied  UploadStatus = "applied"
+	UploadRejected UploadStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the UploadStatus enum.
+func (e UploadStatus) Valid() bool {
+	switch e {
+	case UploadApplied:
+		return true
+	case UploadRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadFormConfirmMassDelete.
+const (
+	UploadFormConfirm   UploadFormConfirmMassDelete = "true"
+	UploadFormNoConfirm UploadFormConfirmMassDelete = "false"
+)
+
+// Valid indicates whether the value is a known member of the UploadFormConfirmMassDelete enum.
+func (e UploadFormConfirmMassDelete) Valid() bool {
+	switch e {
+	case UploadFormConfirm:
+		return true
+	case UploadFormNoConfirm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadFormFormat.
+const (
+	UploadFormCSV  UploadFormFormat = "csv"
+	UploadFormJSON UploadFormFormat = "json"
+	UploadFormXLSX UploadFormFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the UploadFormFormat enum.
+func (e UploadFormFormat) Valid() bool {
+	switch e {
+	case UploadFormCSV:
+		return true
+	case UploadFormJSON:
+		return true
+	case UploadFormXLSX:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadFormMode.
+const (
+	UploadFormFull    UploadFormMode = "full"
+	UploadFormPartial UploadFormMode = "partial"
+)
+
+// Valid indicates whether the value is a known member of the UploadFormMode enum.
+func (e UploadFormMode) Valid() bool {
+	switch e {
+	case UploadFormFull:
+		return true
+	case UploadFormPartial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadFormOnRowError.
+const (
+	UploadFormReject UploadFormOnRowError = "reject"
+	UploadFormSkip   UploadFormOnRowError = "skip"
+)
+
+// Valid indicates whether the value is a known member of the UploadFormOnRowError enum.
+func (e UploadFormOnRowError) Valid() bool {
+	switch e {
+	case UploadFormReject:
+		return true
+	case UploadFormSkip:
 		return true
 	default:
 		return false
@@ -145,6 +462,116 @@ type APIKeyList struct {
 	NextCursor *string  `json:"next_cursor"`
 }
 
+// Connection defines model for Connection.
+type Connection struct {
+	// Config the kind's config, as stored (FileConfig, RestConfig or HostedConfig)
+	Config    json.RawMessage `json:"config"`
+	CreatedAt time.Time       `json:"created_at"`
+
+	// CredentialFields the names of the stored credential fields; their values are never shown
+	//
+	// Example: ["api_key"]
+	CredentialFields []string `json:"credential_fields"`
+
+	// CredentialsSet whether credentials are stored
+	CredentialsSet bool   `json:"credentials_set"`
+	Id             string `json:"id"`
+
+	// Kind `file`: records arrive as uploads; `rest`: an HTTP/JSON API the hub reads and writes; `hosted`: the hub is the system of record.
+	Kind      ConnectionKind `json:"kind"`
+	Name      string         `json:"name"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+// ConnectionConfig The kind's config: `FileConfig` for `file`, `RestConfig` for `rest`,
+// `HostedConfig` for `hosted`. The server checks it against that schema and the
+// kind's rules and names each problem by its path (`config.objects.customers.id_column`).
+type ConnectionConfig = json.RawMessage
+
+// ConnectionCreate defines model for ConnectionCreate.
+type ConnectionCreate struct {
+	// Config The kind's config: `FileConfig` for `file`, `RestConfig` for `rest`,
+	// `HostedConfig` for `hosted`. The server checks it against that schema and the
+	// kind's rules and names each problem by its path (`config.objects.customers.id_column`).
+	Config ConnectionConfig `json:"config"`
+
+	// Credentials A rest connection's secrets; other kinds take none. Which fields are needed
+	// depends on `config.auth.type`: `api_key` → `api_key`; `bearer` → `token`;
+	// `basic` → `username` (and `password`); `oauth2_client_credentials` →
+	// `client_id`, `client_secret`, `token_url` (and `scopes`). Write-only: encrypted
+	// at rest, never shown in any response, log or error message.
+	Credentials *RestCredentials `json:"credentials,omitempty"`
+
+	// Kind `file`: records arrive as uploads; `rest`: an HTTP/JSON API the hub reads and writes; `hosted`: the hub is the system of record.
+	Kind ConnectionKind `json:"kind"`
+	Name string         `json:"name"`
+}
+
+// ConnectionKind `file`: records arrive as uploads; `rest`: an HTTP/JSON API the hub reads and writes; `hosted`: the hub is the system of record.
+type ConnectionKind string
+
+// ConnectionList defines model for ConnectionList.
+type ConnectionList struct {
+	Data       []Connection `json:"data"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+// ConnectionPatch defines model for ConnectionPatch.
+type ConnectionPatch struct {
+	// Config The kind's config: `FileConfig` for `file`, `RestConfig` for `rest`,
+	// `HostedConfig` for `hosted`. The server checks it against that schema and the
+	// kind's rules and names each problem by its path (`config.objects.customers.id_column`).
+	Config *ConnectionConfig `json:"config,omitempty"`
+
+	// Credentials A rest connection's secrets; other kinds take none. Which fields are needed
+	// depends on `config.auth.type`: `api_key` → `api_key`; `bearer` → `token`;
+	// `basic` → `username` (and `password`); `oauth2_client_credentials` →
+	// `client_id`, `client_secret`, `token_url` (and `scopes`). Write-only: encrypted
+	// at rest, never shown in any response, log or error message.
+	Credentials *RestCredentials `json:"credentials,omitempty"`
+	Name        *string          `json:"name,omitempty"`
+}
+
+// ConnectionTestResult Example: {"error":"GET https://crm.example.com/api/v1/ping answered 401 Unauthorized: {\"error\":\"invalid api key\"}","latency_ms":212,"ok":false}
+type ConnectionTestResult struct {
+	// Error why the try failed; credentials never appear in it
+	Error *string `json:"error"`
+
+	// LatencyMs how long the try took; 0 when nothing was called
+	LatencyMs int  `json:"latency_ms"`
+	Ok        bool `json:"ok"`
+}
+
+// FileConfig How each object's uploads are read. An upload may override these settings.
+type FileConfig struct {
+	// Objects object name (1 to 100 letters, digits, _ . -) → how its files are read
+	Objects map[string]FileObjectConfig `json:"objects"`
+}
+
+// FileObjectConfig defines model for FileObjectConfig.
+type FileObjectConfig struct {
+	// ActiveColumn the column holding the active flag; without it every record is active
+	ActiveColumn *string `json:"active_column,omitempty"`
+
+	// ActiveValues values meaning active (compared without case); default true, 1, yes, ja, x, active, aktiv
+	ActiveValues *[]string `json:"active_values,omitempty"`
+
+	// Delimiter the CSV delimiter, one character; without it the delimiter is detected
+	Delimiter *string `json:"delimiter,omitempty"`
+
+	// Encoding the character set of files that are not Unicode: windows-1252 (default), iso-8859-1, iso-8859-15, utf-8, utf-16, utf-16le or utf-16be
+	Encoding *string `json:"encoding,omitempty"`
+
+	// IdColumn the column (or JSON key) holding the external id
+	IdColumn string `json:"id_column"`
+
+	// Sheet the XLSX worksheet; without it the first
+	Sheet *string `json:"sheet,omitempty"`
+
+	// UpdatedAtColumn the column holding the source's updated-at time
+	UpdatedAtColumn *string `json:"updated_at_column,omitempty"`
+}
+
 // Health defines model for Health.
 type Health struct {
 	Database *HealthDatabase `json:"database,omitempty"`
@@ -158,6 +585,21 @@ type HealthDatabase string
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// HostedConfig The objects clients may write to this connection through the API.
+type HostedConfig struct {
+	// Objects object name (1 to 100 letters, digits, _ . -) → its settings
+	Objects map[string]HostedObjectConfig `json:"objects"`
+}
+
+// HostedObjectConfig defines model for HostedObjectConfig.
+type HostedObjectConfig struct {
+	// Fields when set, the only fields a write may carry
+	Fields *[]string `json:"fields,omitempty"`
+
+	// IdField the field carrying the record's id in the client's data (default id)
+	IdField *string `json:"id_field,omitempty"`
+}
 
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
@@ -210,13 +652,314 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// PullRequest defines model for PullRequest.
+type PullRequest struct {
+	// ConfirmMassDelete apply a full pull even when it deletes more than the allowed share
+	ConfirmMassDelete *bool `json:"confirm_mass_delete,omitempty"`
+
+	// Scope Which records a pull or run covers: `all`; `range` of external ids `from`..`to`
+	// (inclusive, either end open, numeric when both ends are numbers); or
+	// `changed_since` a time.
+	Scope *Scope `json:"scope,omitempty"`
+}
+
+// PullResult defines model for PullResult.
+type PullResult struct {
+	// Deleted records that became tombstones (missing from a full pull, or marked deleted by the source)
+	Deleted    int `json:"deleted"`
+	DurationMs int `json:"duration_ms"`
+	Inserted   int `json:"inserted"`
+
+	// Rows records the connector returned
+	Rows      int `json:"rows"`
+	Unchanged int `json:"unchanged"`
+	Updated   int `json:"updated"`
+}
+
+// Record One side's copy of a record as the hub keeps it. `version` grows with
+// every change the hub stores; the ETag is that number in quotes.
+type Record struct {
+	Active bool `json:"active"`
+
+	// Deleted a tombstone
+	Deleted   bool       `json:"deleted"`
+	DeletedAt *time.Time `json:"deleted_at"`
+
+	// ExternalId the record's id in its own system
+	ExternalId string `json:"external_id"`
+
+	// Fields field values by name, as the side sent them
+	Fields      map[string]interface{} `json:"fields"`
+	FirstSeenAt time.Time              `json:"first_seen_at"`
+
+	// Hash content hash of fields, active, deleted and source_updated_at; empty for a deleted record
+	Hash string `json:"hash"`
+
+	// Id the hub's own id of the record
+	Id         string    `json:"id"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+
+	// SourceUpdatedAt the record's own updated-at, when its system reports one
+	SourceUpdatedAt *time.Time `json:"source_updated_at"`
+	Version         int64      `json:"version"`
+}
+
+// RecordBatch defines model for RecordBatch.
+type RecordBatch struct {
+	Items []RecordBatchItem `json:"items"`
+}
+
+// RecordBatchItem defines model for RecordBatchItem.
+type RecordBatchItem struct {
+	Active     *bool  `json:"active,omitempty"`
+	ExternalId string `json:"external_id"`
+
+	// Fields required for an upsert, as in `PUT`
+	Fields *map[string]interface{} `json:"fields,omitempty"`
+
+	// IfMatch as the If-Match header: an ETag (`"3"`) or `*`
+	IfMatch         *string           `json:"if_match,omitempty"`
+	Op              RecordBatchItemOp `json:"op"`
+	SourceUpdatedAt *time.Time        `json:"source_updated_at,omitempty"`
+}
+
+// RecordBatchItemOp defines model for RecordBatchItem.Op.
+type RecordBatchItemOp string
+
+// RecordBatchResult defines model for RecordBatchResult.
+type RecordBatchResult struct {
+	// Error why the item failed
+	Error *string `json:"error,omitempty"`
+
+	// Errors field → what is wrong with it, for an invalid item
+	Errors *map[string]string `json:"errors,omitempty"`
+
+	// Etag the record's new ETag, when the item succeeded
+	Etag       *string `json:"etag,omitempty"`
+	ExternalId string  `json:"external_id"`
+
+	// Outcome set when the item succeeded
+	Outcome *RecordBatchResultOutcome `json:"outcome,omitempty"`
+
+	// Status the status the single request would have answered: 200, 201, 204, 404, 412, 422
+	Status  int    `json:"status"`
+	Version *int64 `json:"version,omitempty"`
+}
+
+// RecordBatchResultOutcome set when the item succeeded
+type RecordBatchResultOutcome string
+
+// RecordBatchResults defines model for RecordBatchResults.
+type RecordBatchResults struct {
+	Results []RecordBatchResult `json:"results"`
+}
+
+// RecordChange defines model for RecordChange.
+type RecordChange struct {
+	Active    bool      `json:"active"`
+	ChangedAt time.Time `json:"changed_at"`
+
+	// Deleted a tombstone
+	Deleted   bool       `json:"deleted"`
+	DeletedAt *time.Time `json:"deleted_at"`
+
+	// ExternalId the record's id in its own system
+	ExternalId string `json:"external_id"`
+
+	// Fields field values by name, as the side sent them
+	Fields      map[string]interface{} `json:"fields"`
+	FirstSeenAt time.Time              `json:"first_seen_at"`
+
+	// Hash content hash of fields, active, deleted and source_updated_at; empty for a deleted record
+	Hash string `json:"hash"`
+
+	// Id the hub's own id of the record
+	Id         string    `json:"id"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+
+	// Seq the change number; records one write changed share it
+	Seq int64 `json:"seq"`
+
+	// SourceUpdatedAt the record's own updated-at, when its system reports one
+	SourceUpdatedAt *time.Time `json:"source_updated_at"`
+	Version         int64      `json:"version"`
+}
+
+// RecordChangeList defines model for RecordChangeList.
+type RecordChangeList struct {
+	Data []RecordChange `json:"data"`
+
+	// HasMore the page is full; more may follow
+	HasMore bool `json:"has_more"`
+
+	// NextCursor where to resume: after the last change listed, or the given cursor when nothing is new
+	NextCursor string `json:"next_cursor"`
+}
+
+// RecordList defines model for RecordList.
+type RecordList struct {
+	Data       []Record `json:"data"`
+	NextCursor *string  `json:"next_cursor"`
+}
+
+// RecordPut defines model for RecordPut.
+type RecordPut struct {
+	Active *bool `json:"active,omitempty"`
+
+	// Fields the record's field values (replacing all it had); at most 1000, each a plain value or a list/object of plain values
+	Fields map[string]interface{} `json:"fields"`
+
+	// SourceUpdatedAt the record's updated-at in the client's system
+	SourceUpdatedAt *time.Time `json:"source_updated_at,omitempty"`
+}
+
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
+// RestAuth How requests carry the credentials.
+type RestAuth struct {
+	// ClientAuth how an OAuth2 client authenticates at the token URL (default basic)
+	ClientAuth *RestAuthClientAuth `json:"client_auth,omitempty"`
+
+	// In where an api_key goes (default header)
+	In *RestAuthIn `json:"in,omitempty"`
+
+	// Name the api_key's header (default X-API-Key) or query parameter (default api_key)
+	Name *string `json:"name,omitempty"`
+
+	// Type default none
+	Type *RestAuthType `json:"type,omitempty"`
+}
+
+// RestAuthClientAuth how an OAuth2 client authenticates at the token URL (default basic)
+type RestAuthClientAuth string
+
+// RestAuthIn where an api_key goes (default header)
+type RestAuthIn string
+
+// RestAuthType default none
+type RestAuthType string
+
+// RestConfig An HTTP/JSON API, described declaratively. Paths are below `base_url`; dot paths
+// (`data`, `result.items`) point into JSON answers.
+type RestConfig struct {
+	// Auth How requests carry the credentials.
+	Auth *RestAuth `json:"auth,omitempty"`
+
+	// BaseUrl the API's root, http:// or https://
+	//
+	// Example: https://crm.example.com/api
+	BaseUrl string `json:"base_url"`
+
+	// Headers headers sent with every request (an API version, Accept)
+	Headers *map[string]string `json:"headers,omitempty"`
+
+	// Objects object name (1 to 100 letters, digits, _ . -) → how the API serves it
+	Objects map[string]RestObjectConfig `json:"objects"`
+
+	// Probe A method and a path below base_url; write paths contain {id}.
+	Probe *RestEndpoint `json:"probe,omitempty"`
+}
+
+// RestCredentials A rest connection's secrets; other kinds take none. Which fields are needed
+// depends on `config.auth.type`: `api_key` → `api_key`; `bearer` → `token`;
+// `basic` → `username` (and `password`); `oauth2_client_credentials` →
+// `client_id`, `client_secret`, `token_url` (and `scopes`). Write-only: encrypted
+// at rest, never shown in any response, log or error message.
+type RestCredentials = json.RawMessage
+
+// RestEndpoint A method and a path below base_url; write paths contain {id}.
+type RestEndpoint struct {
+	Method *RestEndpointMethod `json:"method,omitempty"`
+	Path   *string             `json:"path,omitempty"`
+}
+
+// RestEndpointMethod defines model for RestEndpoint.Method.
+type RestEndpointMethod string
+
+// RestObjectConfig defines model for RestObjectConfig.
+type RestObjectConfig struct {
+	ActiveField *string `json:"active_field,omitempty"`
+
+	// BodyPath wraps written fields under this dot path
+	BodyPath *string `json:"body_path,omitempty"`
+
+	// Create A method and a path below base_url; write paths contain {id}.
+	Create *RestEndpoint `json:"create,omitempty"`
+
+	// CreateIdPath dot path of the new id in a create answer
+	CreateIdPath *string `json:"create_id_path,omitempty"`
+
+	// Delete A method and a path below base_url; write paths contain {id}.
+	Delete       *RestEndpoint `json:"delete,omitempty"`
+	DeletedField *string       `json:"deleted_field,omitempty"`
+
+	// IdField dot path of the record's id (default id)
+	IdField *string `json:"id_field,omitempty"`
+
+	// ListPath the GET path that lists the records
+	ListPath string `json:"list_path"`
+
+	// Pagination How the list endpoint pages. A listing ends at an empty page, never at a short one.
+	Pagination *RestPagination `json:"pagination,omitempty"`
+
+	// RecordsPath dot path of the record array in the answer; empty means the answer is the array
+	RecordsPath *string `json:"records_path,omitempty"`
+
+	// Update A method and a path below base_url; write paths contain {id}.
+	Update         *RestEndpoint `json:"update,omitempty"`
+	UpdatedAtField *string       `json:"updated_at_field,omitempty"`
+
+	// UpdatedSinceFormat rfc3339 (default), unix, unix_ms, date or a Go time layout
+	UpdatedSinceFormat *string `json:"updated_since_format,omitempty"`
+
+	// UpdatedSinceParam the query parameter asking for records changed since a time
+	UpdatedSinceParam *string `json:"updated_since_param,omitempty"`
+}
+
+// RestPagination How the list endpoint pages. A listing ends at an empty page, never at a short one.
+type RestPagination struct {
+	// CursorParam default cursor
+	CursorParam *string `json:"cursor_param,omitempty"`
+
+	// CursorPath dot path of the next cursor in the answer (cursor paging)
+	CursorPath *string `json:"cursor_path,omitempty"`
+
+	// OffsetParam default offset
+	OffsetParam *string `json:"offset_param,omitempty"`
+
+	// PageParam default page
+	PageParam *string `json:"page_param,omitempty"`
+	Size      *int    `json:"size,omitempty"`
+	SizeParam *string `json:"size_param,omitempty"`
+
+	// Start the first page's number (default 1)
+	Start *int `json:"start,omitempty"`
+
+	// Type default none
+	Type *RestPaginationType `json:"type,omitempty"`
+}
+
+// RestPaginationType default none
+type RestPaginationType string
+
 // Role defines model for Role.
 type Role string
+
+// Scope Which records a pull or run covers: `all`; `range` of external ids `from`..`to`
+// (inclusive, either end open, numeric when both ends are numbers); or
+// `changed_since` a time.
+type Scope struct {
+	From  *string    `json:"from,omitempty"`
+	Since *time.Time `json:"since,omitempty"`
+	To    *string    `json:"to,omitempty"`
+	Type  ScopeType  `json:"type"`
+}
+
+// ScopeType defines model for Scope.Type.
+type ScopeType string
 
 // TokenPair Example: {"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...","expires_in":900,"refresh_token":"3q2-7wz4l0a...","token_type":"Bearer"}
 type TokenPair struct {
@@ -235,6 +978,179 @@ type TokenPair struct {
 
 // TokenPairTokenType defines model for TokenPair.TokenType.
 type TokenPairTokenType string
+
+// Upload Example: {"connection_id":"0192f3c4-0000-7000-8000-000000000001","created_at":"2026-03-01T12:00:00Z","created_by":"user:0192f3c4-0000-7000-8000-000000000002","deleted":2,"delimiter":";","detail":"","duration_ms":412,"encoding":"windows-1252","error_count":1,"errors":[{"column":"Kundennr","line":17,"message":"the id is empty","row":17}],"filename":"kunden.csv","format":"csv","id":"0192f3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b","inserted":12,"mode":"full","object":"customers","rows":1200,"sheet":"","skipped":1,"status":"applied","unchanged":1157,"updated":30}
+type Upload struct {
+	ConnectionId string    `json:"connection_id"`
+	CreatedAt    time.Time `json:"created_at"`
+
+	// CreatedBy who uploaded: user:ID or api_key:ID
+	CreatedBy string `json:"created_by"`
+
+	// Deleted records tombstoned: missing from a full upload
+	Deleted int `json:"deleted"`
+
+	// Delimiter CSV only
+	Delimiter string `json:"delimiter"`
+
+	// Detail why a rejected upload applied nothing; empty when applied
+	Detail string `json:"detail"`
+
+	// DurationMs from the first byte of the file to stored
+	DurationMs int `json:"duration_ms"`
+
+	// Encoding the character set the text was read in (CSV and JSON)
+	Encoding string `json:"encoding"`
+
+	// ErrorCount how many row errors there were in all
+	ErrorCount int `json:"error_count"`
+
+	// Errors the first 1000 row errors
+	Errors   []UploadRowError `json:"errors"`
+	Filename string           `json:"filename"`
+
+	// Format csv, xlsx or json; empty when reading stopped before it was known
+	Format   string     `json:"format"`
+	Id       string     `json:"id"`
+	Inserted int        `json:"inserted"`
+	Mode     UploadMode `json:"mode"`
+	Object   string     `json:"object"`
+
+	// Rows the file's data rows, good or not
+	Rows int `json:"rows"`
+
+	// Sheet XLSX only
+	Sheet string `json:"sheet"`
+
+	// Skipped rows left out for errors (`on_row_error=skip`)
+	Skipped int `json:"skipped"`
+
+	// Status `rejected`: nothing was applied; `detail` says why
+	Status UploadStatus `json:"status"`
+
+	// Unchanged rows equal to the stored record; they are skipped
+	Unchanged int `json:"unchanged"`
+	Updated   int `json:"updated"`
+}
+
+// UploadMode defines model for Upload.Mode.
+type UploadMode string
+
+// UploadStatus `rejected`: nothing was applied; `detail` says why
+type UploadStatus string
+
+// UploadForm The text fields first; `file` must be the last part.
+type UploadForm struct {
+	// ConfirmMassDelete `true` applies a full upload even when it deletes more than the allowed share of records
+	ConfirmMassDelete *UploadFormConfirmMassDelete `json:"confirm_mass_delete,omitempty"`
+
+	// Delimiter CSV delimiter: one character, or `tab`; sniffed when left out
+	//
+	// Example: ;
+	Delimiter *string `json:"delimiter,omitempty"`
+
+	// Encoding the character set of a CSV or JSON file without a byte-order mark that is not valid UTF-8
+	//
+	// Example: windows-1252
+	Encoding *string `json:"encoding,omitempty"`
+
+	// File the CSV, XLSX or JSON file
+	File openapi_types.File `json:"file"`
+
+	// Format forces the format; detected when left out
+	Format *UploadFormFormat `json:"format,omitempty"`
+
+	// IdColumn the column (or JSON key) holding the record's id
+	IdColumn *string `json:"id_column,omitempty"`
+
+	// Mode `full`: records missing from the file become tombstones; `partial`: insert and update only
+	Mode UploadFormMode `json:"mode"`
+
+	// Object the object the records belong to, e.g. customers
+	Object string `json:"object"`
+
+	// OnRowError `reject`: rows with errors keep the whole file from being applied; `skip`: apply the other rows
+	OnRowError *UploadFormOnRowError `json:"on_row_error,omitempty"`
+
+	// Sheet the XLSX worksheet; the first when left out
+	Sheet *string `json:"sheet,omitempty"`
+}
+
+// UploadFormConfirmMassDelete `true` applies a full upload even when it deletes more than the allowed share of records
+type UploadFormConfirmMassDelete string
+
+// UploadFormFormat forces the format; detected when left out
+type UploadFormFormat string
+
+// UploadFormMode `full`: records missing from the file become tombstones; `partial`: insert and update only
+type UploadFormMode string
+
+// UploadFormOnRowError `reject`: rows with errors keep the whole file from being applied; `skip`: apply the other rows
+type UploadFormOnRowError string
+
+// UploadList defines model for UploadList.
+type UploadList struct {
+	Data       []Upload `json:"data"`
+	NextCursor *string  `json:"next_cursor"`
+}
+
+// UploadProblem A refused upload; nothing was applied.
+type UploadProblem struct {
+	// Cell XLSX: the cell, e.g. C7
+	Cell   *string `json:"cell,omitempty"`
+	Column *string `json:"column,omitempty"`
+
+	// Detail Example: the request has invalid fields
+	Detail     *string `json:"detail,omitempty"`
+	ErrorCount *int    `json:"error_count,omitempty"`
+
+	// Errors field path → what is wrong with it
+	//
+	// Example: {"email":"must be a plain email address like name@example.com"}
+	Errors *map[string]string `json:"errors,omitempty"`
+
+	// Instance the request path
+	Instance    *string `json:"instance,omitempty"`
+	Line        *int    `json:"line,omitempty"`
+	LiveRecords *int    `json:"live_records,omitempty"`
+	RequestId   *string `json:"request_id,omitempty"`
+
+	// Row where a broken file breaks
+	Row *int `json:"row,omitempty"`
+
+	// RowErrors the first 1000 rows with errors
+	RowErrors *[]UploadRowError `json:"row_errors,omitempty"`
+
+	// Status Example: 422
+	Status int `json:"status"`
+
+	// Title Example: Invalid request
+	Title string `json:"title"`
+
+	// Type a URI naming the kind of problem
+	//
+	// Example: https://syncd.dev/problems/invalid
+	Type string `json:"type"`
+
+	// UploadId the rejected attempt in the upload history
+	UploadId *string `json:"upload_id,omitempty"`
+
+	// WouldDelete records a refused full upload would have deleted
+	WouldDelete *int `json:"would_delete,omitempty"`
+}
+
+// UploadRowError defines model for UploadRowError.
+type UploadRowError struct {
+	// Column the column or JSON key at fault
+	Column *string `json:"column,omitempty"`
+
+	// Line CSV: the text line the row starts on
+	Line    *int   `json:"line,omitempty"`
+	Message string `json:"message"`
+
+	// Row 1-based row as a person sees it: the header is row 1; in JSON the array element or NDJSON line
+	Row int `json:"row"`
+}
 
 // User defines model for User.
 type User struct {
@@ -265,14 +1181,26 @@ type UserPatch struct {
 	Role     *Role   `json:"role,omitempty"`
 }
 
+// ConnectionID defines model for ConnectionID.
+type ConnectionID = string
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
 // Limit defines model for Limit.
 type Limit = int
+
+// ObjectName defines model for ObjectName.
+type ObjectName = string
+
+// RecordIfMatch defines model for RecordIfMatch.
+type RecordIfMatch = string
 
 // BadRequest An RFC 9457 problem. Extension members may follow.
 type BadRequest = Problem
@@ -289,6 +1217,12 @@ type Invalid = Problem
 // NotFound An RFC 9457 problem. Extension members may follow.
 type NotFound = Problem
 
+// PreconditionFailed An RFC 9457 problem. Extension members may follow.
+type PreconditionFailed = Problem
+
+// TooLarge An RFC 9457 problem. Extension members may follow.
+type TooLarge = Problem
+
 // TooManyRequests An RFC 9457 problem. Extension members may follow.
 type TooManyRequests = Problem
 
@@ -297,6 +1231,9 @@ type Unauthorized = Problem
 
 // Unavailable An RFC 9457 problem. Extension members may follow.
 type Unavailable = Problem
+
+// UnsupportedMediaType An RFC 9457 problem. Extension members may follow.
+type UnsupportedMediaType = Problem
 
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
@@ -309,6 +1246,98 @@ type ListApiKeysParams struct {
 
 // CreateApiKeyParams defines parameters for CreateApiKey.
 type CreateApiKeyParams struct {
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListConnectionsParams defines parameters for ListConnections.
+type ListConnectionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateConnectionParams defines parameters for CreateConnection.
+type CreateConnectionParams struct {
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateConnectionParams defines parameters for UpdateConnection.
+type UpdateConnectionParams struct {
+	// IfMatch The ETag last read; when it is stale the request answers 412 and changes nothing.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListRecordChangesParams defines parameters for ListRecordChanges.
+type ListRecordChangesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// PullObjectParams defines parameters for PullObject.
+type PullObjectParams struct {
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListRecordsParams defines parameters for ListRecords.
+type ListRecordsParams struct {
+	// ChangedSince only records the hub stored a change of after this time (RFC 3339)
+	ChangedSince *time.Time `form:"changed_since,omitempty" json:"changed_since,omitempty"`
+
+	// IncludeDeleted list deleted records (tombstones) too
+	IncludeDeleted *bool `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ApplyRecordBatchParams defines parameters for ApplyRecordBatch.
+type ApplyRecordBatchParams struct {
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteRecordParams defines parameters for DeleteRecord.
+type DeleteRecordParams struct {
+	// IfMatch Apply the write only while the record is at this version: the ETag a
+	// response gave (`"3"`), or `*` for any live record. Stale → 412, nothing changes.
+	IfMatch *RecordIfMatch `json:"If-Match,omitempty"`
+}
+
+// PutRecordParams defines parameters for PutRecord.
+type PutRecordParams struct {
+	// IfMatch Apply the write only while the record is at this version: the ETag a
+	// response gave (`"3"`), or `*` for any live record. Stale → 412, nothing changes.
+	IfMatch *RecordIfMatch `json:"If-Match,omitempty"`
+}
+
+// TestConnectionParams defines parameters for TestConnection.
+type TestConnectionParams struct {
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListUploadsParams defines parameters for ListUploads.
+type ListUploadsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateUploadParams defines parameters for CreateUpload.
+type CreateUploadParams struct {
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
@@ -339,6 +1368,24 @@ type LogoutJSONRequestBody = RefreshRequest
 
 // RefreshJSONRequestBody defines body for Refresh for application/json ContentType.
 type RefreshJSONRequestBody = RefreshRequest
+
+// CreateConnectionJSONRequestBody defines body for CreateConnection for application/json ContentType.
+type CreateConnectionJSONRequestBody = ConnectionCreate
+
+// UpdateConnectionJSONRequestBody defines body for UpdateConnection for application/json ContentType.
+type UpdateConnectionJSONRequestBody = ConnectionPatch
+
+// PullObjectJSONRequestBody defines body for PullObject for application/json ContentType.
+type PullObjectJSONRequestBody = PullRequest
+
+// ApplyRecordBatchJSONRequestBody defines body for ApplyRecordBatch for application/json ContentType.
+type ApplyRecordBatchJSONRequestBody = RecordBatch
+
+// PutRecordJSONRequestBody defines body for PutRecord for application/json ContentType.
+type PutRecordJSONRequestBody = RecordPut
+
+// CreateUploadMultipartRequestBody defines body for CreateUpload for multipart/form-data ContentType.
+type CreateUploadMultipartRequestBody = UploadForm
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
@@ -381,6 +1428,48 @@ type ServerInterface interface {
 	// Refresh Exchange a refresh token for a new pair
 	// (POST /v1/auth/refresh)
 	Refresh(ctx echo.Context) error
+	// ListConnections List the workspace's connections
+	// (GET /v1/connections)
+	ListConnections(ctx echo.Context, params ListConnectionsParams) error
+	// CreateConnection Configure a connection
+	// (POST /v1/connections)
+	CreateConnection(ctx echo.Context, params CreateConnectionParams) error
+	// DeleteConnection Remove a connection and the hub's copy of its records
+	// (DELETE /v1/connections/{connection_id})
+	DeleteConnection(ctx echo.Context, connectionId ConnectionID) error
+	// GetConnection One connection
+	// (GET /v1/connections/{connection_id})
+	GetConnection(ctx echo.Context, connectionId ConnectionID) error
+	// UpdateConnection Change a connection's name, config or credentials
+	// (PATCH /v1/connections/{connection_id})
+	UpdateConnection(ctx echo.Context, connectionId ConnectionID, params UpdateConnectionParams) error
+	// ListRecordChanges What the hub wrote to a hosted connection, in change order
+	// (GET /v1/connections/{connection_id}/objects/{object}/changes)
+	ListRecordChanges(ctx echo.Context, connectionId string, object string, params ListRecordChangesParams) error
+	// PullObject Fetch an object's records now into the hub's copy
+	// (POST /v1/connections/{connection_id}/objects/{object}/pull)
+	PullObject(ctx echo.Context, connectionId ConnectionID, object ObjectName, params PullObjectParams) error
+	// ListRecords The hub's copy of one side's records
+	// (GET /v1/connections/{connection_id}/objects/{object}/records)
+	ListRecords(ctx echo.Context, connectionId string, object string, params ListRecordsParams) error
+	// ApplyRecordBatch Upsert and delete up to 1000 records of a hosted connection
+	// (POST /v1/connections/{connection_id}/objects/{object}/records/batch)
+	ApplyRecordBatch(ctx echo.Context, connectionId string, object string, params ApplyRecordBatchParams) error
+	// DeleteRecord Delete one record of a hosted connection
+	// (DELETE /v1/connections/{connection_id}/objects/{object}/records/{external_id})
+	DeleteRecord(ctx echo.Context, connectionId string, object string, externalId string, params DeleteRecordParams) error
+	// PutRecord Create or replace one record of a hosted connection
+	// (PUT /v1/connections/{connection_id}/objects/{object}/records/{external_id})
+	PutRecord(ctx echo.Context, connectionId string, object string, externalId string, params PutRecordParams) error
+	// TestConnection Try the connection's credentials
+	// (POST /v1/connections/{connection_id}/test)
+	TestConnection(ctx echo.Context, connectionId ConnectionID, params TestConnectionParams) error
+	// ListUploads List past uploads, newest first
+	// (GET /v1/connections/{connection_id}/uploads)
+	ListUploads(ctx echo.Context, connectionId string, params ListUploadsParams) error
+	// CreateUpload Upload a file of records
+	// (POST /v1/connections/{connection_id}/uploads)
+	CreateUpload(ctx echo.Context, connectionId string, params CreateUploadParams) error
 	// GetMe The caller
 	// (GET /v1/me)
 	GetMe(ctx echo.Context) error
@@ -545,6 +1634,518 @@ func (w *ServerInterfaceWrapper) Refresh(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Refresh(ctx)
+	return err
+}
+
+// ListConnections converts echo context to params.
+func (w *ServerInterfaceWrapper) ListConnections(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListConnectionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListConnections(ctx, params)
+	return err
+}
+
+// CreateConnection converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateConnection(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateConnectionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateConnection(ctx, params)
+	return err
+}
+
+// DeleteConnection converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteConnection(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId ConnectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteConnection(ctx, connectionId)
+	return err
+}
+
+// GetConnection converts echo context to params.
+func (w *ServerInterfaceWrapper) GetConnection(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId ConnectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetConnection(ctx, connectionId)
+	return err
+}
+
+// UpdateConnection converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateConnection(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId ConnectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateConnectionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateConnection(ctx, connectionId, params)
+	return err
+}
+
+// ListRecordChanges converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRecordChanges(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRecordChangesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRecordChanges(ctx, connectionId, object, params)
+	return err
+}
+
+// PullObject converts echo context to params.
+func (w *ServerInterfaceWrapper) PullObject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId ConnectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object ObjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PullObjectParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PullObject(ctx, connectionId, object, params)
+	return err
+}
+
+// ListRecords converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRecords(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRecordsParams
+	// ------------- Optional query parameter "changed_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "changed_since", ctx.QueryParams(), &params.ChangedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter changed_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRecords(ctx, connectionId, object, params)
+	return err
+}
+
+// ApplyRecordBatch converts echo context to params.
+func (w *ServerInterfaceWrapper) ApplyRecordBatch(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ApplyRecordBatchParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ApplyRecordBatch(ctx, connectionId, object, params)
+	return err
+}
+
+// DeleteRecord converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRecord(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "external_id" -------------
+	var externalId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "external_id", ctx.Param("external_id"), &externalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter external_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteRecordParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch RecordIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRecord(ctx, connectionId, object, externalId, params)
+	return err
+}
+
+// PutRecord converts echo context to params.
+func (w *ServerInterfaceWrapper) PutRecord(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "external_id" -------------
+	var externalId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "external_id", ctx.Param("external_id"), &externalId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter external_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutRecordParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch RecordIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutRecord(ctx, connectionId, object, externalId, params)
+	return err
+}
+
+// TestConnection converts echo context to params.
+func (w *ServerInterfaceWrapper) TestConnection(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId ConnectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TestConnectionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TestConnection(ctx, connectionId, params)
+	return err
+}
+
+// ListUploads converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUploads(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUploadsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUploads(ctx, connectionId, params)
+	return err
+}
+
+// CreateUpload converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateUpload(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateUploadParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateUpload(ctx, connectionId, params)
 	return err
 }
 
@@ -723,5 +2324,19 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/api-keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
 	router.POST(options.BaseURL+"/v1/api-keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
 	router.DELETE(options.BaseURL+"/v1/api-keys/:api_key_id", wrapper.DeleteApiKey, options.OperationMiddlewares["deleteApiKey"]...)
+	router.GET(options.BaseURL+"/v1/connections/:connection_id/objects/:object/records", wrapper.ListRecords, options.OperationMiddlewares["listRecords"]...)
+	router.POST(options.BaseURL+"/v1/connections/:connection_id/objects/:object/records/batch", wrapper.ApplyRecordBatch, options.OperationMiddlewares["applyRecordBatch"]...)
+	router.DELETE(options.BaseURL+"/v1/connections/:connection_id/objects/:object/records/:external_id", wrapper.DeleteRecord, options.OperationMiddlewares["deleteRecord"]...)
+	router.PUT(options.BaseURL+"/v1/connections/:connection_id/objects/:object/records/:external_id", wrapper.PutRecord, options.OperationMiddlewares["putRecord"]...)
+	router.GET(options.BaseURL+"/v1/connections/:connection_id/objects/:object/changes", wrapper.ListRecordChanges, options.OperationMiddlewares["listRecordChanges"]...)
+	router.GET(options.BaseURL+"/v1/connections/:connection_id/uploads", wrapper.ListUploads, options.OperationMiddlewares["listUploads"]...)
+	router.POST(options.BaseURL+"/v1/connections/:connection_id/uploads", wrapper.CreateUpload, options.OperationMiddlewares["createUpload"]...)
+	router.GET(options.BaseURL+"/v1/connections", wrapper.ListConnections, options.OperationMiddlewares["listConnections"]...)
+	router.POST(options.BaseURL+"/v1/connections", wrapper.CreateConnection, options.OperationMiddlewares["createConnection"]...)
+	router.DELETE(options.BaseURL+"/v1/connections/:connection_id", wrapper.DeleteConnection, options.OperationMiddlewares["deleteConnection"]...)
+	router.GET(options.BaseURL+"/v1/connections/:connection_id", wrapper.GetConnection, options.OperationMiddlewares["getConnection"]...)
+	router.PATCH(options.BaseURL+"/v1/connections/:connection_id", wrapper.UpdateConnection, options.OperationMiddlewares["updateConnection"]...)
+	router.POST(options.BaseURL+"/v1/connections/:connection_id/test", wrapper.TestConnection, options.OperationMiddlewares["testConnection"]...)
+	router.POST(options.BaseURL+"/v1/connections/:connection_id/objects/:object/pull", wrapper.PullObject, options.OperationMiddlewares["pullObject"]...)
 
 }

@@ -14,16 +14,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"syncd/auth"
+	"syncd/connector/file"
+	"syncd/connector/outbound"
 	"syncd/domain"
 )
 
 // Store is everything the handlers need from persistence.
 type Store interface {
+	domain.ConnectionStore
+	domain.RecordStore
+	domain.HostedStore
 	domain.WorkspaceStore
 	domain.UserStore
 	domain.APIKeyStore
 	domain.SessionStore
 	domain.IdempotencyStore
+	domain.UploadStore
 	// Ready reports an error unless the database answers and is migrated.
 	Ready(ctx context.Context) error
 	// Dialect names the database ("sqlite" or "postgres").
@@ -39,6 +45,19 @@ type Config struct {
 	RateBurst   int
 	TrustProxy  bool          // take the client address from X-Forwarded-For
 	RefreshTTL  time.Duration // how long a refresh token lives
+	// UploadLimit bounds one upload request in bytes (SYNCD_UPLOAD_LIMIT);
+	// FileLimits bound what the file may cost beyond its size (zero
+	// fields take the reader's defaults).
+	UploadLimit int64
+	FileLimits  file.Limits
+	// MassDeleteRatio is the share of an object's records a full upload
+	// may delete without confirmation (SYNCD_MASS_DELETE_RATIO).
+	MassDeleteRatio float64
+	// SpoolDir holds the temporary copies of uploads being read.
+	SpoolDir string
+	// Outbound is the template of the client each call to a connection's
+	// system gets; AllowPrivate mirrors SYNCD_ALLOW_PRIVATE_TARGETS.
+	Outbound outbound.Options
 }
 
 // Deps are the server's collaborators.
@@ -61,6 +80,9 @@ type handlers struct {
 	*meHandlers
 	*userHandlers
 	*apiKeyHandlers
+	*connectionHandlers
+	*uploadHandlers
+	*recordHandlers
 }
 
 // NewServer builds the HTTP server: every route of the contract is registered
@@ -89,12 +111,19 @@ func NewServer(d Deps) (*echo.Echo, error) {
 	e.Use(validator)
 	e.Use(idempotency(d.Store, d.Now))
 
+	connections, err := newConnectionHandlers(d)
+	if err != nil {
+		return nil, err
+	}
 	h := handlers{
-		opsHandlers:    &opsHandlers{store: d.Store, version: d.Config.Version, gatherer: reg},
-		authHandlers:   newAuthHandlers(d),
-		meHandlers:     &meHandlers{store: d.Store},
-		userHandlers:   &userHandlers{store: d.Store, passwords: d.Passwords, now: d.Now},
-		apiKeyHandlers: &apiKeyHandlers{store: d.Store, keys: d.Keys},
+		opsHandlers:        &opsHandlers{store: d.Store, version: d.Config.Version, gatherer: reg},
+		authHandlers:       newAuthHandlers(d),
+		meHandlers:         &meHandlers{store: d.Store},
+		userHandlers:       &userHandlers{store: d.Store, passwords: d.Passwords, now: d.Now},
+		apiKeyHandlers:     &apiKeyHandlers{store: d.Store, keys: d.Keys},
+		connectionHandlers: connections,
+		uploadHandlers:     newUploadHandlers(d),
+		recordHandlers:     &recordHandlers{store: d.Store, now: d.Now},
 	}
 	RegisterHandlers(e, h)
 	registerDocs(e)

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -36,34 +37,67 @@ func newValidator(authn *authenticator) (echo.MiddlewareFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return oapimw.OapiRequestValidatorWithOptions(spec, &oapimw.Options{
-		DoNotValidateServers: true,
-		Skipper: func(c echo.Context) bool {
-			return strings.HasPrefix(c.Path(), "/docs")
-		},
-		Options: openapi3filter.Options{
-			MultiError:         true,
-			AuthenticationFunc: authn.check,
-			// Uploads are streamed by their handlers, which enforce their own limits.
-			ExcludeRequestBody: false,
-		},
-		MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
-			return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
-		},
-		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
-			// A route the document does not know is echo's 404 or 405.
-			switch {
-			case err.Internal == nil && err.Code == http.StatusNotFound:
-				return domain.Errorf(domain.CodeNotFound, "no route %s %s", c.Request().Method, c.Request().URL.Path)
-			case err.Internal == nil && err.Code == http.StatusMethodNotAllowed:
-				return domain.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s", c.Request().Method, c.Request().URL.Path)
+	options := func(excludeBody bool) *oapimw.Options {
+		return &oapimw.Options{
+			DoNotValidateServers: true,
+			Skipper: func(c echo.Context) bool {
+				return strings.HasPrefix(c.Path(), "/docs")
+			},
+			Options: openapi3filter.Options{
+				MultiError:         true,
+				AuthenticationFunc: authn.check,
+				// Uploads are streamed by their handlers, which enforce their own limits.
+				ExcludeRequestBody: excludeBody,
+			},
+			MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
+				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
+			},
+			ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
+				// A route the document does not know is echo's 404 or 405.
+				switch {
+				case err.Internal == nil && err.Code == http.StatusNotFound:
+					return domain.Errorf(domain.CodeNotFound, "no route %s %s", c.Request().Method, c.Request().URL.Path)
+				case err.Internal == nil && err.Code == http.StatusMethodNotAllowed:
+					return domain.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s", c.Request().Method, c.Request().URL.Path)
+				}
+				if de := validationError(err.Internal); de != nil {
+					return de
+				}
+				return err
+			},
+		}
+	}
+	whole := oapimw.OapiRequestValidatorWithOptions(spec, options(false))
+	streamed := oapimw.OapiRequestValidatorWithOptions(spec, options(true))
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		w := whole(next)
+		s := streamed(func(c echo.Context) error {
+			c.Request().Body = c.Get(streamedBodyKey).(io.ReadCloser)
+			return next(c)
+		})
+		return func(c echo.Context) error {
+			if !streamsBody(c) {
+				return w(c)
 			}
-			if de := validationError(err.Internal); de != nil {
-				return de
-			}
+			// kin-openapi reads the whole body even to authenticate, so
+			// the validator sees none; the handler gets it back.
+			body := c.Request().Body
+			c.Set(streamedBodyKey, body)
+			c.Request().Body = http.NoBody
+			err := s(c)
+			c.Request().Body = body
 			return err
-		},
-	}), nil
+		}
+	}, nil
+}
+
+const streamedBodyKey = "syncd.streamed_body"
+
+// streamsBody reports the routes whose handlers read the body as it
+// arrives (uploads): the validator authenticates and checks their
+// parameters but must not read the body whole.
+func streamsBody(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && strings.HasSuffix(c.Path(), "/uploads")
 }
 
 // check is the validator's AuthenticationFunc: it authenticates the bearer

@@ -25,6 +25,8 @@ commands:
   migrate     apply pending migrations; "migrate status" lists them
   bootstrap   create a workspace and its first admin:
               syncd bootstrap --workspace NAME --email EMAIL [--password PASSWORD]
+  rotate-key  re-encrypt stored credentials under the newest key of
+              SYNCD_ENCRYPTION_KEY ("2:NEWKEY,1:OLDKEY")
   healthcheck exit 0 when the local server answers /healthz (for containers)
   version     print the version
 
@@ -61,6 +63,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, args, stdout)
 	case "bootstrap":
 		return bootstrap(ctx, cfg, args, stdout)
+	case "rotate-key":
+		return rotateKey(ctx, cfg, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
 	}

@@ -12,7 +12,9 @@ import (
 
 	"syncd/api"
 	"syncd/auth"
+	"syncd/connector/outbound"
 	"syncd/store"
+	"syncd/worker"
 )
 
 // serve runs the HTTP server until ctx ends (SIGINT/SIGTERM in main), then
@@ -40,12 +42,29 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 	if err := firstAdmin(ctx, cfg, s, hasher, stdout); err != nil {
 		return err
 	}
+	spool, err := prepareSpool(cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	w := worker.New(s, worker.Options{
+		Logger:   log.With("component", "worker"),
+		Outbound: outbound.Options{AllowPrivate: cfg.AllowPrivateTargets, Logger: log},
+	})
+	s.OnRecordsChanged(w.RecordsChanged)
+	s.OnOperationsQueued(w.Wake)
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	workDone := make(chan struct{})
+	go func() { defer close(workDone); w.Run(workCtx) }()
+	defer func() { stopWork(); <-workDone }()
+
 	e, err := api.NewServer(api.Deps{
 		Store: s, Tokens: auth.NewTokens(k.JWT, cfg.AccessTokenTTL), Passwords: hasher,
 		Keys: auth.NewKeyHasher(k.Pepper), Logger: log,
 		Config: api.Config{
 			Version: Version, BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins,
 			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustProxy: cfg.TrustProxy, RefreshTTL: cfg.RefreshTokenTTL,
+			UploadLimit: cfg.UploadLimit, MassDeleteRatio: cfg.MassDeleteRatio, SpoolDir: spool,
+			Outbound: outbound.Options{AllowPrivate: cfg.AllowPrivateTargets, Logger: log},
 		},
 	})
 	if err != nil {

@@ -12,14 +12,21 @@ import (
 // same hash are the same for syncing, so an unchanged record is skipped.
 // encoding/json writes map keys sorted, which makes the form canonical.
 func RecordHash(r Record) string {
-	h := sha256.New()
 	b, err := json.Marshal(r.Fields)
 	if err != nil {
 		// Fields hold JSON-shaped values only; a value json cannot write is
 		// hashed by its printed form so that the hash still changes with it.
 		b = []byte(fmtFields(r.Fields))
 	}
-	h.Write(b)
+	return RecordHashEncoded(b, r)
+}
+
+// RecordHashEncoded is RecordHash for a writer that has already encoded
+// r.Fields with encoding/json (as fields), so that bulk writers encode each
+// record once. r.Fields itself is not read.
+func RecordHashEncoded(fields []byte, r Record) string {
+	h := sha256.New()
+	h.Write(fields)
 	flags := []byte{'a', '0', 'd', '0'}
 	if r.Active {
 		flags[1] = '1'

@@ -91,7 +91,8 @@ func (s *Store) writeRecords(ctx context.Context, set domain.RecordSet, origin d
 	if origin == "" {
 		origin = domain.OriginSource
 	}
-	return s.InTx(ctx, func(tx *Store) error {
+	var w *recordWriter
+	err := s.InTx(ctx, func(tx *Store) error {
 		if err := connectionExists(tx.db, set.WorkspaceID, set.ConnectionID); err != nil {
 			return err
 		}
@@ -102,8 +103,13 @@ func (s *Store) writeRecords(ctx context.Context, set domain.RecordSet, origin d
 		if err != nil {
 			return err
 		}
-		return fn(&recordWriter{db: tx.db, set: set, origin: origin, now: utc(now), lastFull: full})
+		w = &recordWriter{db: tx.db, set: set, origin: origin, now: utc(now), lastFull: full}
+		return fn(w)
 	})
+	if err == nil && w.seq != 0 {
+		s.RecordsChanged(ctx, set) // reconcile the syncs reading this set now
+	}
+	return err
 }
 
 // lockChanges locks the workspace's change counter without taking a number,

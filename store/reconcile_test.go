@@ -20,7 +20,7 @@ type syncFixture struct {
 	left, right domain.RecordSet
 }
 
-func newSyncFixture(t *testing.T, s *store.Store, autoPair bool) syncFixture {
+func newSyncFixture(t testing.TB, s *store.Store, autoPair bool) syncFixture {
 	t.Helper()
 	w, _ := workspace(t, s, "sync@example.com")
 	l, r := connection(t, s, w.ID), connection(t, s, w.ID)

@@ -14,7 +14,7 @@ import (
 )
 
 // connection inserts a bare connection row for record tests.
-func connection(t *testing.T, s *store.Store, workspaceID string) string {
+func connection(t testing.TB, s *store.Store, workspaceID string) string {
 	t.Helper()
 	id := fmt.Sprintf("conn-%d", time.Now().UnixNano())
 	_, err := s.SQL().Exec(`INSERT INTO connections (id, workspace_id, name, kind, config, created_at, updated_at) VALUES ($1, $2, 'c', 'file', '{}', $3, $3)`,

@@ -115,7 +115,7 @@ func sqliteDSN(url string) (dsn, path string, err error) {
 			return "", "", fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", path, nil
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", path, nil
 }
 
 // Dialect names the database in use: DialectSQLite or DialectPostgres.

@@ -14,7 +14,7 @@ import (
 )
 
 // workspace creates a workspace with an admin and returns both.
-func workspace(t *testing.T, s *store.Store, email string) (*domain.Workspace, *domain.User) {
+func workspace(t testing.TB, s *store.Store, email string) (*domain.Workspace, *domain.User) {
 	t.Helper()
 	w := &domain.Workspace{Name: "ws " + email}
 	u := &domain.User{Email: email, PasswordHash: "x"}

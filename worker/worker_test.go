@@ -47,10 +47,10 @@ func newCRMSync(t *testing.T, n int) crmSync {
 		"base_url": crm.URL,
 		"objects": map[string]any{"customers": map[string]any{
 			"list_path": "/v1/customers", "records_path": "data", "id_field": "id",
-			"pagination": map[string]any{"type": "page", "page_param": "page", "size_param": "per_page", "size": 25},
-			"create":     map[string]any{"method": "POST", "path": "/v1/customers"},
-			"update":     map[string]any{"method": "PATCH", "path": "/v1/customers/{id}"},
-			"delete":     map[string]any{"method": "DELETE", "path": "/v1/customers/{id}"},
+			"pagination":     map[string]any{"type": "page", "page_param": "page", "size_param": "per_page", "size": 25},
+			"create":         map[string]any{"method": "POST", "path": "/v1/customers"},
+			"update":         map[string]any{"method": "PATCH", "path": "/v1/customers/{id}"},
+			"delete":         map[string]any{"method": "DELETE", "path": "/v1/customers/{id}"},
 			"create_id_path": "data.id",
 		}},
 	})
