@@ -79,7 +79,7 @@ func newServer(t *testing.T, tweak ...func(*api.Deps)) *testServer {
 	d := api.Deps{
 		Store: s, Tokens: tokens, Passwords: auth.NewHasher(fastArgon, 4),
 		Keys: auth.NewKeyHasher([]byte("pepper-pepper-pepper-pepper-pepper")), Logger: logger,
-		Config: api.Config{Version: "test", BodyLimit: 64 << 10, RateLimit: 0},
+		Config: api.Config{Version: "test", BodyLimit: 64 << 10, RateLimit: 0, MassDeleteRatio: 0.5},
 	}
 	for _, f := range tweak {
 		f(&d)

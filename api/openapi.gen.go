@@ -14,6 +14,81 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for BulkActionRequestAction.
+const (
+	BulkActivate          BulkActionRequestAction = "activate"
+	BulkCreateCounterpart BulkActionRequestAction = "create-counterpart"
+	BulkDeleteRemaining   BulkActionRequestAction = "delete-remaining"
+	BulkDisable           BulkActionRequestAction = "disable"
+	BulkEnable            BulkActionRequestAction = "enable"
+	BulkResolve           BulkActionRequestAction = "resolve"
+	BulkRestore           BulkActionRequestAction = "restore"
+	BulkUnpair            BulkActionRequestAction = "unpair"
+)
+
+// Valid indicates whether the value is a known member of the BulkActionRequestAction enum.
+func (e BulkActionRequestAction) Valid() bool {
+	switch e {
+	case BulkActivate:
+		return true
+	case BulkCreateCounterpart:
+		return true
+	case BulkDeleteRemaining:
+		return true
+	case BulkDisable:
+		return true
+	case BulkEnable:
+		return true
+	case BulkResolve:
+		return true
+	case BulkRestore:
+		return true
+	case BulkUnpair:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConflictPolicyMode.
+const (
+	ConflictAuto   ConflictPolicyMode = "auto"
+	ConflictManual ConflictPolicyMode = "manual"
+)
+
+// Valid indicates whether the value is a known member of the ConflictPolicyMode enum.
+func (e ConflictPolicyMode) Valid() bool {
+	switch e {
+	case ConflictAuto:
+		return true
+	case ConflictManual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConflictPolicyWinner.
+const (
+	WinnerLeft   ConflictPolicyWinner = "left"
+	WinnerNewest ConflictPolicyWinner = "newest"
+	WinnerRight  ConflictPolicyWinner = "right"
+)
+
+// Valid indicates whether the value is a known member of the ConflictPolicyWinner enum.
+func (e ConflictPolicyWinner) Valid() bool {
+	switch e {
+	case WinnerLeft:
+		return true
+	case WinnerNewest:
+		return true
+	case WinnerRight:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConnectionKind.
 const (
 	ConnectionKindFile   ConnectionKind = "file"
@@ -29,6 +104,117 @@ func (e ConnectionKind) Valid() bool {
 	case ConnectionKindHosted:
 		return true
 	case ConnectionKindRest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletePolicy.
+const (
+	DeleteManual    DeletePolicy = "manual"
+	DeletePropagate DeletePolicy = "propagate"
+)
+
+// Valid indicates whether the value is a known member of the DeletePolicy enum.
+func (e DeletePolicy) Valid() bool {
+	switch e {
+	case DeleteManual:
+		return true
+	case DeletePropagate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FieldChoice0.
+const (
+	Left  FieldChoice0 = "left"
+	Right FieldChoice0 = "right"
+)
+
+// Valid indicates whether the value is a known member of the FieldChoice0 enum.
+func (e FieldChoice0) Valid() bool {
+	switch e {
+	case Left:
+		return true
+	case Right:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FieldDiffOutcome.
+const (
+	OutcomeAgreed   FieldDiffOutcome = "agreed"
+	OutcomeConflict FieldDiffOutcome = "conflict"
+	OutcomeResolved FieldDiffOutcome = "resolved"
+	OutcomeToLeft   FieldDiffOutcome = "to_left"
+	OutcomeToRight  FieldDiffOutcome = "to_right"
+)
+
+// Valid indicates whether the value is a known member of the FieldDiffOutcome enum.
+func (e FieldDiffOutcome) Valid() bool {
+	switch e {
+	case OutcomeAgreed:
+		return true
+	case OutcomeConflict:
+		return true
+	case OutcomeResolved:
+		return true
+	case OutcomeToLeft:
+		return true
+	case OutcomeToRight:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FieldMapDirection.
+const (
+	DirectionBoth        FieldMapDirection = "both"
+	DirectionLeftToRight FieldMapDirection = "left_to_right"
+	DirectionRightToLeft FieldMapDirection = "right_to_left"
+)
+
+// Valid indicates whether the value is a known member of the FieldMapDirection enum.
+func (e FieldMapDirection) Valid() bool {
+	switch e {
+	case DirectionBoth:
+		return true
+	case DirectionLeftToRight:
+		return true
+	case DirectionRightToLeft:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FieldType.
+const (
+	FieldBoolean FieldType = "boolean"
+	FieldDate    FieldType = "date"
+	FieldEmail   FieldType = "email"
+	FieldNumber  FieldType = "number"
+	FieldString  FieldType = "string"
+)
+
+// Valid indicates whether the value is a known member of the FieldType enum.
+func (e FieldType) Valid() bool {
+	switch e {
+	case FieldBoolean:
+		return true
+	case FieldDate:
+		return true
+	case FieldEmail:
+		return true
+	case FieldNumber:
+		return true
+	case FieldString:
 		return true
 	default:
 		return false
@@ -71,6 +257,120 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for ItemAction.
+const (
+	ActionActivate          ItemAction = "activate"
+	ActionCreateCounterpart ItemAction = "create-counterpart"
+	ActionDeleteRemaining   ItemAction = "delete-remaining"
+	ActionDisable           ItemAction = "disable"
+	ActionEnable            ItemAction = "enable"
+	ActionPair              ItemAction = "pair"
+	ActionResolve           ItemAction = "resolve"
+	ActionRestore           ItemAction = "restore"
+	ActionUnpair            ItemAction = "unpair"
+)
+
+// Valid indicates whether the value is a known member of the ItemAction enum.
+func (e ItemAction) Valid() bool {
+	switch e {
+	case ActionActivate:
+		return true
+	case ActionCreateCounterpart:
+		return true
+	case ActionDeleteRemaining:
+		return true
+	case ActionDisable:
+		return true
+	case ActionEnable:
+		return true
+	case ActionPair:
+		return true
+	case ActionResolve:
+		return true
+	case ActionRestore:
+		return true
+	case ActionUnpair:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ItemCategory.
+const (
+	CategoryConflict ItemCategory = "conflict"
+	CategoryDeleted  ItemCategory = "deleted"
+	CategoryDisabled ItemCategory = "disabled"
+	CategoryInactive ItemCategory = "inactive"
+	CategoryNew      ItemCategory = "new"
+	CategorySynced   ItemCategory = "synced"
+)
+
+// Valid indicates whether the value is a known member of the ItemCategory enum.
+func (e ItemCategory) Valid() bool {
+	switch e {
+	case CategoryConflict:
+		return true
+	case CategoryDeleted:
+		return true
+	case CategoryDisabled:
+		return true
+	case CategoryInactive:
+		return true
+	case CategoryNew:
+		return true
+	case CategorySynced:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ItemStatus.
+const (
+	ItemStatusFailed  ItemStatus = "failed"
+	ItemStatusOk      ItemStatus = "ok"
+	ItemStatusPending ItemStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ItemStatus enum.
+func (e ItemStatus) Valid() bool {
+	switch e {
+	case ItemStatusFailed:
+		return true
+	case ItemStatusOk:
+		return true
+	case ItemStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MatchKeyNormalize.
+const (
+	NormalizeDigits MatchKeyNormalize = "digits"
+	NormalizeEmail  MatchKeyNormalize = "email"
+	NormalizeLower  MatchKeyNormalize = "lower"
+	NormalizeTrim   MatchKeyNormalize = "trim"
+)
+
+// Valid indicates whether the value is a known member of the MatchKeyNormalize enum.
+func (e MatchKeyNormalize) Valid() bool {
+	switch e {
+	case NormalizeDigits:
+		return true
+	case NormalizeEmail:
+		return true
+	case NormalizeLower:
+		return true
+	case NormalizeTrim:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MeKind.
 const (
 	MeKindApiKey MeKind = "api_key"
@@ -83,6 +383,24 @@ func (e MeKind) Valid() bool {
 	case MeKindApiKey:
 		return true
 	case MeKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OnError.
+const (
+	OnErrorAbort    OnError = "abort"
+	OnErrorContinue OnError = "continue"
+)
+
+// Valid indicates whether the value is a known member of the OnError enum.
+func (e OnError) Valid() bool {
+	switch e {
+	case OnErrorAbort:
+		return true
+	case OnErrorContinue:
 		return true
 	default:
 		return false
@@ -293,6 +611,24 @@ func (e ScopeType) Valid() bool {
 	}
 }
 
+// Defines values for Side.
+const (
+	SideLeft  Side = "left"
+	SideRight Side = "right"
+)
+
+// Valid indicates whether the value is a known member of the Side enum.
+func (e Side) Valid() bool {
+	switch e {
+	case SideLeft:
+		return true
+	case SideRight:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenPairTokenType.
 const (
 	Bearer TokenPairTokenType = "Bearer"
@@ -462,6 +798,117 @@ type APIKeyList struct {
 	NextCursor *string  `json:"next_cursor"`
 }
 
+// ActiveField The boolean field that marks a record active, per side; a side without one counts every record as active.
+type ActiveField struct {
+	Left  *string `json:"left,omitempty"`
+	Right *string `json:"right,omitempty"`
+}
+
+// AuditEntry One action a person or client took on an item, with the item before and after (null when it was gone).
+type AuditEntry struct {
+	// Action an item action such as resolve or pair
+	//
+	// Example: resolve
+	Action string `json:"action"`
+
+	// Actor who: user:<id> or api_key:<id>
+	//
+	// Example: user:01J9ZB0000000000000000000
+	Actor     string                  `json:"actor"`
+	After     *map[string]interface{} `json:"after"`
+	Before    *map[string]interface{} `json:"before"`
+	CreatedAt time.Time               `json:"created_at"`
+	Id        string                  `json:"id"`
+	ItemId    string                  `json:"item_id"`
+	Object    string                  `json:"object"`
+	SyncId    string                  `json:"sync_id"`
+}
+
+// AuditList defines model for AuditList.
+type AuditList struct {
+	Data       []AuditEntry `json:"data"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+// AutoPairResult defines model for AutoPairResult.
+type AutoPairResult struct {
+	// Paired how many pairs were made
+	Paired int `json:"paired"`
+}
+
+// BulkActionCounts defines model for BulkActionCounts.
+type BulkActionCounts struct {
+	// ByStatus results per status, e.g. {"200": 40, "409": 2}
+	ByStatus  map[string]int `json:"by_status"`
+	Failed    int            `json:"failed"`
+	Succeeded int            `json:"succeeded"`
+}
+
+// BulkActionRequest An action and either `item_ids` or `filter`.
+type BulkActionRequest struct {
+	Action BulkActionRequestAction `json:"action"`
+
+	// Filter Selects items as the window list's parameters do.
+	Filter  *WindowFilter `json:"filter,omitempty"`
+	ItemIds *[]string     `json:"item_ids,omitempty"`
+
+	// Winner one of a sync's two connections
+	Winner *Side `json:"winner,omitempty"`
+}
+
+// BulkActionRequestAction defines model for BulkActionRequest.Action.
+type BulkActionRequestAction string
+
+// BulkActionResult defines model for BulkActionResult.
+type BulkActionResult struct {
+	// Category The window section an item is in, decided from stored state only:
+	// `conflict` a link whose sides disagree on a field that changed on both
+	// (or, freshly paired, on any field) and no policy settled it; `new` an
+	// active record with no partner; `deleted` a link deleted on one side;
+	// `disabled` a link or record whose sync a person disabled; `synced` a
+	// link whose sides agree; `inactive` an unpaired record marked inactive.
+	Category *ItemCategory `json:"category,omitempty"`
+
+	// Error why the action did not fit or failed
+	Error *string `json:"error,omitempty"`
+
+	// Errors field → what is wrong with it
+	Errors *map[string]string `json:"errors,omitempty"`
+
+	// Etag the item's new ETag, when the action succeeded
+	Etag   *string `json:"etag,omitempty"`
+	ItemId string  `json:"item_id"`
+
+	// Status the status the single action would have answered: 200, 404, 409, 422
+	Status int `json:"status"`
+}
+
+// BulkActionResults defines model for BulkActionResults.
+type BulkActionResults struct {
+	Counts  BulkActionCounts   `json:"counts"`
+	Results []BulkActionResult `json:"results"`
+
+	// Truncated the filter matched more than 100000 items; send the request again for the rest
+	Truncated bool `json:"truncated"`
+}
+
+// ConflictPolicy What happens to a field that changed on both sides since the base.
+// `manual` leaves it a conflict for a person; `auto` lets `winner` decide:
+// a fixed side, or `newest` by the sources' updated-at (when either time
+// is missing or they are equal, the field stays a conflict).
+type ConflictPolicy struct {
+	Mode ConflictPolicyMode `json:"mode"`
+
+	// Winner required with mode auto
+	Winner *ConflictPolicyWinner `json:"winner,omitempty"`
+}
+
+// ConflictPolicyMode defines model for ConflictPolicy.Mode.
+type ConflictPolicyMode string
+
+// ConflictPolicyWinner required with mode auto
+type ConflictPolicyWinner string
+
 // Connection defines model for Connection.
 type Connection struct {
 	// Config the kind's config, as stored (FileConfig, RestConfig or HostedConfig)
@@ -542,6 +989,73 @@ type ConnectionTestResult struct {
 	Ok        bool `json:"ok"`
 }
 
+// DeletePolicy What a deletion on one side of a link does. `manual` leaves the item in the `deleted` category; `propagate` deletes the other side too.
+type DeletePolicy string
+
+// FieldChoice `left`, `right`, or a custom value as `{"value": ...}` (null clears the field)
+type FieldChoice struct {
+	union json.RawMessage
+}
+
+// FieldChoice0 defines model for FieldChoice.0.
+type FieldChoice0 string
+
+// FieldChoice1 defines model for FieldChoice.1.
+type FieldChoice1 struct {
+	// Value any JSON value valid for the field's type
+	Value interface{} `json:"value"`
+}
+
+// FieldDiff One mapped field compared across a link: both sides' values, the base
+// (the value both last agreed on) and what reconciling does with it —
+// `agreed`, `to_left`/`to_right` (the other side changed, or owns the
+// field), `conflict` (both changed; a person decides) or `resolved`
+// (a person's answer or the policy chose).
+type FieldDiff struct {
+	// Base the agreed value; null also when has_base is false
+	Base     interface{} `json:"base"`
+	Conflict bool        `json:"conflict"`
+
+	// Field the left field name; resolve's `fields` use it
+	Field string `json:"field"`
+
+	// HasBase false for a field never agreed on, as after a fresh pairing
+	HasBase bool `json:"has_base"`
+
+	// Left the left value
+	Left    interface{}      `json:"left"`
+	Outcome FieldDiffOutcome `json:"outcome"`
+
+	// Right the right value
+	Right      interface{} `json:"right"`
+	RightField string      `json:"right_field"`
+
+	// Type How a field's values are compared.
+	Type FieldType `json:"type"`
+}
+
+// FieldDiffOutcome defines model for FieldDiff.Outcome.
+type FieldDiffOutcome string
+
+// FieldMap A left field mapped to a right field. `type` says how values compare
+// (`number` reads "1.234,5" and "1234.5" alike; `date` several layouts;
+// `email` ignores case). A one-way field is owned by its source side:
+// its value is propagated and never a conflict.
+type FieldMap struct {
+	Direction *FieldMapDirection `json:"direction,omitempty"`
+	Left      string             `json:"left"`
+	Right     string             `json:"right"`
+
+	// Type How a field's values are compared.
+	Type FieldType `json:"type"`
+}
+
+// FieldMapDirection defines model for FieldMap.Direction.
+type FieldMapDirection string
+
+// FieldType How a field's values are compared.
+type FieldType string
+
 // FileConfig How each object's uploads are read. An upload may override these settings.
 type FileConfig struct {
 	// Objects object name (1 to 100 letters, digits, _ . -) → how its files are read
@@ -601,11 +1115,131 @@ type HostedObjectConfig struct {
 	IdField *string `json:"id_field,omitempty"`
 }
 
+// Item One row of the sync window: a link between a left and a right record,
+// or an unpaired record on one side. `version` grows with every change;
+// the ETag is that number in quotes.
+//
+// Example: {"category":"conflict","conflicts":["email"],"disabled":false,"id":"01J9ZD2K7P4Q6R8S0T2V4W6X8Y","left":{"active":true,"deleted":false,"external_id":"1001","fields":{"email":"info@aero.dk","name":"Ærø ApS"},"id":"01J9ZC9A","source_updated_at":null,"version":3},"right":{"active":true,"deleted":false,"external_id":"K-1001","fields":{"firma":"Ærø ApS","mail":"kontakt@aero.dk"},"id":"01J9ZC9B","source_updated_at":"2025-05-02T09:30:00Z","version":2},"status":"ok","updated_at":"2025-05-02T09:31:12Z","version":4}
+type Item struct {
+	// Category The window section an item is in, decided from stored state only:
+	// `conflict` a link whose sides disagree on a field that changed on both
+	// (or, freshly paired, on any field) and no policy settled it; `new` an
+	// active record with no partner; `deleted` a link deleted on one side;
+	// `disabled` a link or record whose sync a person disabled; `synced` a
+	// link whose sides agree; `inactive` an unpaired record marked inactive.
+	Category ItemCategory `json:"category"`
+
+	// Conflicts left names of the fields in conflict
+	Conflicts []string `json:"conflicts"`
+	Disabled  bool     `json:"disabled"`
+
+	// Error the last failed write's error, with status failed
+	Error *string `json:"error,omitempty"`
+	Id    string  `json:"id"`
+
+	// Left One side's record of an item, as the hub keeps it.
+	Left *ItemRecord `json:"left,omitempty"`
+
+	// Right One side's record of an item, as the hub keeps it.
+	Right *ItemRecord `json:"right,omitempty"`
+
+	// Side one of a sync's two connections
+	Side *Side `json:"side,omitempty"`
+
+	// Status Apart from the category, `pending` while writes are queued, `failed` when the last one failed (see `error`).
+	Status    ItemStatus `json:"status"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	Version   int64      `json:"version"`
+}
+
+// ItemAction An action on an item; each is the last path segment of its route.
+type ItemAction string
+
+// ItemCategory The window section an item is in, decided from stored state only:
+// `conflict` a link whose sides disagree on a field that changed on both
+// (or, freshly paired, on any field) and no policy settled it; `new` an
+// active record with no partner; `deleted` a link deleted on one side;
+// `disabled` a link or record whose sync a person disabled; `synced` a
+// link whose sides agree; `inactive` an unpaired record marked inactive.
+type ItemCategory string
+
+// ItemDetail An item with its base, per-field diff (for a link whose records both exist) and the actions its category allows.
+type ItemDetail struct {
+	AllowedActions []ItemAction `json:"allowed_actions"`
+
+	// Base the values both sides last agreed on, by left field name; null when they never agreed
+	Base *map[string]interface{} `json:"base"`
+
+	// Category The window section an item is in, decided from stored state only:
+	// `conflict` a link whose sides disagree on a field that changed on both
+	// (or, freshly paired, on any field) and no policy settled it; `new` an
+	// active record with no partner; `deleted` a link deleted on one side;
+	// `disabled` a link or record whose sync a person disabled; `synced` a
+	// link whose sides agree; `inactive` an unpaired record marked inactive.
+	Category ItemCategory `json:"category"`
+
+	// Conflicts left names of the fields in conflict
+	Conflicts []string    `json:"conflicts"`
+	Diff      []FieldDiff `json:"diff"`
+	Disabled  bool        `json:"disabled"`
+
+	// Error the last failed write's error, with status failed
+	Error *string `json:"error,omitempty"`
+	Id    string  `json:"id"`
+
+	// Left One side's record of an item, as the hub keeps it.
+	Left *ItemRecord `json:"left,omitempty"`
+
+	// Right One side's record of an item, as the hub keeps it.
+	Right *ItemRecord `json:"right,omitempty"`
+
+	// Side one of a sync's two connections
+	Side *Side `json:"side,omitempty"`
+
+	// Status Apart from the category, `pending` while writes are queued, `failed` when the last one failed (see `error`).
+	Status    ItemStatus `json:"status"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	Version   int64      `json:"version"`
+}
+
+// ItemRecord One side's record of an item, as the hub keeps it.
+type ItemRecord struct {
+	Active  bool `json:"active"`
+	Deleted bool `json:"deleted"`
+
+	// ExternalId the record's id in its own system
+	ExternalId string `json:"external_id"`
+
+	// Fields field values by that side's names
+	Fields map[string]interface{} `json:"fields"`
+
+	// Id the hub's id of the record
+	Id              string     `json:"id"`
+	SourceUpdatedAt *time.Time `json:"source_updated_at"`
+	Version         int64      `json:"version"`
+}
+
+// ItemStatus Apart from the category, `pending` while writes are queued, `failed` when the last one failed (see `error`).
+type ItemStatus string
+
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 }
+
+// MatchKey A left and a right field whose equal values (after `normalize`) suggest
+// that two unpaired records are the same entity; the fields need not be
+// mapped. `digits` keeps only digits (phone, customer numbers); `email`
+// takes the address out of "Name <a@b.de>" and lower-cases it.
+type MatchKey struct {
+	Left      string             `json:"left"`
+	Normalize *MatchKeyNormalize `json:"normalize,omitempty"`
+	Right     string             `json:"right"`
+}
+
+// MatchKeyNormalize defines model for MatchKey.Normalize.
+type MatchKeyNormalize string
 
 // Me defines model for Me.
 type Me struct {
@@ -625,6 +1259,36 @@ type Me struct {
 
 // MeKind defines model for Me.Kind.
 type MeKind string
+
+// ObjectPut One kind of record inside a sync and how its two sides map.
+type ObjectPut struct {
+	// ActiveField The boolean field that marks a record active, per side; a side without one counts every record as active.
+	ActiveField *ActiveField `json:"active_field,omitempty"`
+
+	// AutoPair pair new unpaired records with an unambiguous match-key partner as they appear
+	AutoPair *bool      `json:"auto_pair,omitempty"`
+	Fields   []FieldMap `json:"fields"`
+
+	// LeftIdField the left system's id field
+	LeftIdField *string `json:"left_id_field,omitempty"`
+
+	// LeftObject the object's name on the left connection
+	LeftObject string `json:"left_object"`
+
+	// MatchKeys tried in order; the first that agrees is the one reported
+	MatchKeys    *[]MatchKey `json:"match_keys,omitempty"`
+	RightIdField *string     `json:"right_id_field,omitempty"`
+	RightObject  string      `json:"right_object"`
+}
+
+// OnError Whether a run stops at its first failing fetch or operation (`abort`) or records the error and goes on (`continue`).
+type OnError string
+
+// PairRequest defines model for PairRequest.
+type PairRequest struct {
+	// PartnerItemId an unpaired item on the other side
+	PartnerItemId string `json:"partner_item_id"`
+}
 
 // Problem An RFC 9457 problem. Extension members may follow.
 type Problem struct {
@@ -818,6 +1482,14 @@ type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
+// ResolveRequest A whole side as `winner`, or per-field choices keyed by left field name — not both.
+type ResolveRequest struct {
+	Fields *map[string]FieldChoice `json:"fields,omitempty"`
+
+	// Winner one of a sync's two connections
+	Winner *Side `json:"winner,omitempty"`
+}
+
 // RestAuth How requests carry the credentials.
 type RestAuth struct {
 	// ClientAuth how an OAuth2 client authenticates at the token URL (default basic)
@@ -948,6 +1620,26 @@ type RestPaginationType string
 // Role defines model for Role.
 type Role string
 
+// Schedule When the sync runs by itself: `every` interval or a `cron` expression
+// (not both), in `timezone`. An enabled schedule needs one of them.
+type Schedule struct {
+	// Cron a five-field cron expression
+	//
+	// Example: 0 6 * * 1-5
+	Cron    *string `json:"cron,omitempty"`
+	Enabled *bool   `json:"enabled,omitempty"`
+
+	// Every a duration of at least 1m: 90s, 15m, 1h30m
+	//
+	// Example: 15m
+	Every *string `json:"every,omitempty"`
+
+	// Timezone the IANA time zone of `cron`; UTC when left out
+	//
+	// Example: Europe/Berlin
+	Timezone *string `json:"timezone,omitempty"`
+}
+
 // Scope Which records a pull or run covers: `all`; `range` of external ids `from`..`to`
 // (inclusive, either end open, numeric when both ends are numbers); or
 // `changed_since` a time.
@@ -960,6 +1652,149 @@ type Scope struct {
 
 // ScopeType defines model for Scope.Type.
 type ScopeType string
+
+// Side one of a sync's two connections
+type Side string
+
+// SideCounts defines model for SideCounts.
+type SideCounts struct {
+	Left  int64 `json:"left"`
+	Right int64 `json:"right"`
+}
+
+// Suggestion defines model for Suggestion.
+type Suggestion struct {
+	// Item One row of the sync window: a link between a left and a right record,
+	// or an unpaired record on one side. `version` grows with every change;
+	// the ETag is that number in quotes.
+	//
+	//
+	// Example: {"category":"conflict","conflicts":["email"],"disabled":false,"id":"01J9ZD2K7P4Q6R8S0T2V4W6X8Y","left":{"active":true,"deleted":false,"external_id":"1001","fields":{"email":"info@aero.dk","name":"Ærø ApS"},"id":"01J9ZC9A","source_updated_at":null,"version":3},"right":{"active":true,"deleted":false,"external_id":"K-1001","fields":{"firma":"Ærø ApS","mail":"kontakt@aero.dk"},"id":"01J9ZC9B","source_updated_at":"2025-05-02T09:30:00Z","version":2},"status":"ok","updated_at":"2025-05-02T09:31:12Z","version":4}
+	Item Item `json:"item"`
+
+	// Key A left and a right field whose equal values (after `normalize`) suggest
+	// that two unpaired records are the same entity; the fields need not be
+	// mapped. `digits` keeps only digits (phone, customer numbers); `email`
+	// takes the address out of "Name <a@b.de>" and lower-cases it.
+	Key MatchKey `json:"key"`
+}
+
+// SuggestionList defines model for SuggestionList.
+type SuggestionList struct {
+	Data []Suggestion `json:"data"`
+}
+
+// Sync A pairing of two connections with its settings. `version` grows with every change; the ETag is that number in quotes.
+type Sync struct {
+	// ConflictPolicy What happens to a field that changed on both sides since the base.
+	// `manual` leaves it a conflict for a person; `auto` lets `winner` decide:
+	// a fixed side, or `newest` by the sources' updated-at (when either time
+	// is missing or they are equal, the field stays a conflict).
+	ConflictPolicy ConflictPolicy `json:"conflict_policy"`
+	CreatedAt      time.Time      `json:"created_at"`
+
+	// DeletePolicy What a deletion on one side of a link does. `manual` leaves the item in the `deleted` category; `propagate` deletes the other side too.
+	DeletePolicy     DeletePolicy `json:"delete_policy"`
+	Id               string       `json:"id"`
+	LeftConnectionId string       `json:"left_connection_id"`
+	Name             string       `json:"name"`
+
+	// Objects in the order they were added; left out in lists
+	Objects *[]SyncObject `json:"objects,omitempty"`
+
+	// OnError Whether a run stops at its first failing fetch or operation (`abort`) or records the error and goes on (`continue`).
+	OnError           OnError `json:"on_error"`
+	RightConnectionId string  `json:"right_connection_id"`
+
+	// Schedule When the sync runs by itself: `every` interval or a `cron` expression
+	// (not both), in `timezone`. An enabled schedule needs one of them.
+	Schedule  Schedule  `json:"schedule"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
+}
+
+// SyncCreate defines model for SyncCreate.
+type SyncCreate struct {
+	// ConflictPolicy What happens to a field that changed on both sides since the base.
+	// `manual` leaves it a conflict for a person; `auto` lets `winner` decide:
+	// a fixed side, or `newest` by the sources' updated-at (when either time
+	// is missing or they are equal, the field stays a conflict).
+	ConflictPolicy *ConflictPolicy `json:"conflict_policy,omitempty"`
+
+	// DeletePolicy What a deletion on one side of a link does. `manual` leaves the item in the `deleted` category; `propagate` deletes the other side too.
+	DeletePolicy     *DeletePolicy `json:"delete_policy,omitempty"`
+	LeftConnectionId string        `json:"left_connection_id"`
+	Name             string        `json:"name"`
+
+	// Objects the sync's objects; more can be added later with PUT
+	Objects *[]SyncObjectCreate `json:"objects,omitempty"`
+
+	// OnError Whether a run stops at its first failing fetch or operation (`abort`) or records the error and goes on (`continue`).
+	OnError *OnError `json:"on_error,omitempty"`
+
+	// RightConnectionId must differ from left_connection_id
+	RightConnectionId string `json:"right_connection_id"`
+
+	// Schedule When the sync runs by itself: `every` interval or a `cron` expression
+	// (not both), in `timezone`. An enabled schedule needs one of them.
+	Schedule *Schedule `json:"schedule,omitempty"`
+}
+
+// SyncList defines model for SyncList.
+type SyncList struct {
+	Data       []Sync  `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// SyncObject defines model for SyncObject.
+type SyncObject struct {
+	// ActiveField The boolean field that marks a record active, per side; a side without one counts every record as active.
+	ActiveField  ActiveField `json:"active_field"`
+	AutoPair     bool        `json:"auto_pair"`
+	Fields       []FieldMap  `json:"fields"`
+	LeftIdField  string      `json:"left_id_field"`
+	LeftObject   string      `json:"left_object"`
+	MatchKeys    []MatchKey  `json:"match_keys"`
+	Name         string      `json:"name"`
+	RightIdField string      `json:"right_id_field"`
+	RightObject  string      `json:"right_object"`
+}
+
+// SyncObjectCreate An object given with a new sync; as ObjectPut, with its name.
+type SyncObjectCreate struct {
+	// ActiveField The boolean field that marks a record active, per side; a side without one counts every record as active.
+	ActiveField *ActiveField `json:"active_field,omitempty"`
+	AutoPair    *bool        `json:"auto_pair,omitempty"`
+	Fields      []FieldMap   `json:"fields"`
+	LeftIdField *string      `json:"left_id_field,omitempty"`
+	LeftObject  string       `json:"left_object"`
+	MatchKeys   *[]MatchKey  `json:"match_keys,omitempty"`
+
+	// Name unique in the sync; used in URLs
+	Name         string  `json:"name"`
+	RightIdField *string `json:"right_id_field,omitempty"`
+	RightObject  string  `json:"right_object"`
+}
+
+// SyncPatch defines model for SyncPatch.
+type SyncPatch struct {
+	// ConflictPolicy What happens to a field that changed on both sides since the base.
+	// `manual` leaves it a conflict for a person; `auto` lets `winner` decide:
+	// a fixed side, or `newest` by the sources' updated-at (when either time
+	// is missing or they are equal, the field stays a conflict).
+	ConflictPolicy *ConflictPolicy `json:"conflict_policy,omitempty"`
+
+	// DeletePolicy What a deletion on one side of a link does. `manual` leaves the item in the `deleted` category; `propagate` deletes the other side too.
+	DeletePolicy *DeletePolicy `json:"delete_policy,omitempty"`
+	Name         *string       `json:"name,omitempty"`
+
+	// OnError Whether a run stops at its first failing fetch or operation (`abort`) or records the error and goes on (`continue`).
+	OnError *OnError `json:"on_error,omitempty"`
+
+	// Schedule When the sync runs by itself: `every` interval or a `cron` expression
+	// (not both), in `timezone`. An enabled schedule needs one of them.
+	Schedule *Schedule `json:"schedule,omitempty"`
+}
 
 // TokenPair Example: {"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...","expires_in":900,"refresh_token":"3q2-7wz4l0a...","token_type":"Bearer"}
 type TokenPair struct {
@@ -1181,6 +2016,40 @@ type UserPatch struct {
 	Role     *Role   `json:"role,omitempty"`
 }
 
+// WindowFilter Selects items as the window list's parameters do.
+type WindowFilter struct {
+	// Category The window section an item is in, decided from stored state only:
+	// `conflict` a link whose sides disagree on a field that changed on both
+	// (or, freshly paired, on any field) and no policy settled it; `new` an
+	// active record with no partner; `deleted` a link deleted on one side;
+	// `disabled` a link or record whose sync a person disabled; `synced` a
+	// link whose sides agree; `inactive` an unpaired record marked inactive.
+	Category *ItemCategory `json:"category,omitempty"`
+	Q        *string       `json:"q,omitempty"`
+
+	// Side one of a sync's two connections
+	Side *Side `json:"side,omitempty"`
+
+	// Status Apart from the category, `pending` while writes are queued, `failed` when the last one failed (see `error`).
+	Status *ItemStatus `json:"status,omitempty"`
+}
+
+// WindowList defines model for WindowList.
+type WindowList struct {
+	Data       []Item  `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WindowSummary Example: {"conflict":3,"deleted":1,"disabled":0,"inactive":7,"new":{"left":12,"right":4},"synced":1520}
+type WindowSummary struct {
+	Conflict int64      `json:"conflict"`
+	Deleted  int64      `json:"deleted"`
+	Disabled int64      `json:"disabled"`
+	Inactive int64      `json:"inactive"`
+	New      SideCounts `json:"new"`
+	Synced   int64      `json:"synced"`
+}
+
 // ConnectionID defines model for ConnectionID.
 type ConnectionID = string
 
@@ -1193,6 +2062,12 @@ type IdempotencyKey = string
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
+// ItemIDPath defines model for ItemIDPath.
+type ItemIDPath = string
+
+// ItemIfMatch defines model for ItemIfMatch.
+type ItemIfMatch = string
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -1201,6 +2076,32 @@ type ObjectName = string
 
 // RecordIfMatch defines model for RecordIfMatch.
 type RecordIfMatch = string
+
+// SyncIDPath defines model for SyncIDPath.
+type SyncIDPath = string
+
+// SyncIfMatch defines model for SyncIfMatch.
+type SyncIfMatch = string
+
+// SyncObjectPath defines model for SyncObjectPath.
+type SyncObjectPath = string
+
+// WindowCategory The window section an item is in, decided from stored state only:
+// `conflict` a link whose sides disagree on a field that changed on both
+// (or, freshly paired, on any field) and no policy settled it; `new` an
+// active record with no partner; `deleted` a link deleted on one side;
+// `disabled` a link or record whose sync a person disabled; `synced` a
+// link whose sides agree; `inactive` an unpaired record marked inactive.
+type WindowCategory = ItemCategory
+
+// WindowQuery defines model for WindowQuery.
+type WindowQuery = string
+
+// WindowSide one of a sync's two connections
+type WindowSide = Side
+
+// WindowStatus Apart from the category, `pending` while writes are queued, `failed` when the last one failed (see `error`).
+type WindowStatus = ItemStatus
 
 // BadRequest An RFC 9457 problem. Extension members may follow.
 type BadRequest = Problem
@@ -1213,6 +2114,9 @@ type Forbidden = Problem
 
 // Invalid An RFC 9457 problem. Extension members may follow.
 type Invalid = Problem
+
+// ItemAnswer An item with its base, per-field diff (for a link whose records both exist) and the actions its category allows.
+type ItemAnswer = ItemDetail
 
 // NotFound An RFC 9457 problem. Extension members may follow.
 type NotFound = Problem
@@ -1248,6 +2152,21 @@ type ListApiKeysParams struct {
 type CreateApiKeyParams struct {
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListAuditParams defines parameters for ListAudit.
+type ListAuditParams struct {
+	// SyncId only this sync's entries
+	SyncId *string `form:"sync_id,omitempty" json:"sync_id,omitempty"`
+
+	// ItemId only this item's entries
+	ItemId *string `form:"item_id,omitempty" json:"item_id,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListConnectionsParams defines parameters for ListConnections.
@@ -1342,6 +2261,141 @@ type CreateUploadParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListSyncsParams defines parameters for ListSyncs.
+type ListSyncsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateSyncParams defines parameters for CreateSync.
+type CreateSyncParams struct {
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateSyncParams defines parameters for UpdateSync.
+type UpdateSyncParams struct {
+	// IfMatch Apply the change only while the sync is at this version (the ETag a response gave, e.g. `"3"`). Stale → 412, nothing changes.
+	IfMatch *SyncIfMatch `json:"If-Match,omitempty"`
+}
+
+// ActOnItemsParams defines parameters for ActOnItems.
+type ActOnItemsParams struct {
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AutoPairParams defines parameters for AutoPair.
+type AutoPairParams struct {
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ActivateItemParams defines parameters for ActivateItem.
+type ActivateItemParams struct {
+	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
+	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateCounterpartParams defines parameters for CreateCounterpart.
+type CreateCounterpartParams struct {
+	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
+	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteRemainingParams defines parameters for DeleteRemaining.
+type DeleteRemainingParams struct {
+	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
+	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DisableItemParams defines parameters for DisableItem.
+type DisableItemParams struct {
+	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
+	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// EnableItemParams defines parameters for EnableItem.
+type EnableItemParams struct {
+	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
+	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// PairItemParams defines parameters for PairItem.
+type PairItemParams struct {
+	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
+	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ResolveItemParams defines parameters for ResolveItem.
+type ResolveItemParams struct {
+	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
+	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RestoreItemParams defines parameters for RestoreItem.
+type RestoreItemParams struct {
+	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
+	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UnpairItemParams defines parameters for UnpairItem.
+type UnpairItemParams struct {
+	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
+	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListWindowParams defines parameters for ListWindow.
+type ListWindowParams struct {
+	// Category only items of this category
+	Category *WindowCategory `form:"category,omitempty" json:"category,omitempty"`
+
+	// Side only unpaired items whose record is on this side (a link has no side)
+	Side *WindowSide `form:"side,omitempty" json:"side,omitempty"`
+
+	// Status only items with this status
+	Status *WindowStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Q only items whose records contain this text (case-insensitive) in an external id, a match key or one of the first three mapped fields
+	Q *WindowQuery `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Limit Page size.
@@ -1387,11 +2441,91 @@ type PutRecordJSONRequestBody = RecordPut
 // CreateUploadMultipartRequestBody defines body for CreateUpload for multipart/form-data ContentType.
 type CreateUploadMultipartRequestBody = UploadForm
 
+// CreateSyncJSONRequestBody defines body for CreateSync for application/json ContentType.
+type CreateSyncJSONRequestBody = SyncCreate
+
+// UpdateSyncJSONRequestBody defines body for UpdateSync for application/json ContentType.
+type UpdateSyncJSONRequestBody = SyncPatch
+
+// PutSyncObjectJSONRequestBody defines body for PutSyncObject for application/json ContentType.
+type PutSyncObjectJSONRequestBody = ObjectPut
+
+// ActOnItemsJSONRequestBody defines body for ActOnItems for application/json ContentType.
+type ActOnItemsJSONRequestBody = BulkActionRequest
+
+// PairItemJSONRequestBody defines body for PairItem for application/json ContentType.
+type PairItemJSONRequestBody = PairRequest
+
+// ResolveItemJSONRequestBody defines body for ResolveItem for application/json ContentType.
+type ResolveItemJSONRequestBody = ResolveRequest
+
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = UserPatch
+
+// AsFieldChoice0 returns the union data inside the FieldChoice as a FieldChoice0
+func (t FieldChoice) AsFieldChoice0() (FieldChoice0, error) {
+	var body FieldChoice0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFieldChoice0 overwrites any union data inside the FieldChoice as the provided FieldChoice0
+func (t *FieldChoice) FromFieldChoice0(v FieldChoice0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFieldChoice0 performs a merge with any union data inside the FieldChoice, using the provided FieldChoice0
+func (t *FieldChoice) MergeFieldChoice0(v FieldChoice0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFieldChoice1 returns the union data inside the FieldChoice as a FieldChoice1
+func (t FieldChoice) AsFieldChoice1() (FieldChoice1, error) {
+	var body FieldChoice1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFieldChoice1 overwrites any union data inside the FieldChoice as the provided FieldChoice1
+func (t *FieldChoice) FromFieldChoice1(v FieldChoice1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFieldChoice1 performs a merge with any union data inside the FieldChoice, using the provided FieldChoice1
+func (t *FieldChoice) MergeFieldChoice1(v FieldChoice1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t FieldChoice) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *FieldChoice) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1419,6 +2553,9 @@ type ServerInterface interface {
 	// DeleteApiKey Revoke an api key
 	// (DELETE /v1/api-keys/{api_key_id})
 	DeleteApiKey(ctx echo.Context, apiKeyId string) error
+	// ListAudit Who did what to which item
+	// (GET /v1/audit)
+	ListAudit(ctx echo.Context, params ListAuditParams) error
 	// Login Log in with email and password
 	// (POST /v1/auth/login)
 	Login(ctx echo.Context) error
@@ -1446,6 +2583,9 @@ type ServerInterface interface {
 	// ListRecordChanges What the hub wrote to a hosted connection, in change order
 	// (GET /v1/connections/{connection_id}/objects/{object}/changes)
 	ListRecordChanges(ctx echo.Context, connectionId string, object string, params ListRecordChangesParams) error
+	// ExportRecords The desired state of a side as CSV
+	// (GET /v1/connections/{connection_id}/objects/{object}/export.csv)
+	ExportRecords(ctx echo.Context, connectionId ConnectionID, object ObjectName) error
 	// PullObject Fetch an object's records now into the hub's copy
 	// (POST /v1/connections/{connection_id}/objects/{object}/pull)
 	PullObject(ctx echo.Context, connectionId ConnectionID, object ObjectName, params PullObjectParams) error
@@ -1473,6 +2613,72 @@ type ServerInterface interface {
 	// GetMe The caller
 	// (GET /v1/me)
 	GetMe(ctx echo.Context) error
+	// ListSyncs List the workspace's syncs
+	// (GET /v1/syncs)
+	ListSyncs(ctx echo.Context, params ListSyncsParams) error
+	// CreateSync Pair two connections in a sync
+	// (POST /v1/syncs)
+	CreateSync(ctx echo.Context, params CreateSyncParams) error
+	// DeleteSync Delete a sync
+	// (DELETE /v1/syncs/{sync_id})
+	DeleteSync(ctx echo.Context, syncId SyncIDPath) error
+	// GetSync One sync with its objects
+	// (GET /v1/syncs/{sync_id})
+	GetSync(ctx echo.Context, syncId SyncIDPath) error
+	// UpdateSync Change a sync's settings
+	// (PATCH /v1/syncs/{sync_id})
+	UpdateSync(ctx echo.Context, syncId SyncIDPath, params UpdateSyncParams) error
+	// GetSyncObject One object of a sync
+	// (GET /v1/syncs/{sync_id}/objects/{object})
+	GetSyncObject(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath) error
+	// PutSyncObject Create or replace one object of a sync
+	// (PUT /v1/syncs/{sync_id}/objects/{object})
+	PutSyncObject(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath) error
+	// ActOnItems One action on many items
+	// (POST /v1/syncs/{sync_id}/objects/{object}/actions)
+	ActOnItems(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, params ActOnItemsParams) error
+	// AutoPair Pair every unambiguous match-key pair
+	// (POST /v1/syncs/{sync_id}/objects/{object}/auto-pair)
+	AutoPair(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, params AutoPairParams) error
+	// GetItem One item with its records, base, per-field diff and allowed actions
+	// (GET /v1/syncs/{sync_id}/objects/{object}/items/{item_id})
+	GetItem(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath) error
+	// ActivateItem Activate an inactive record on its side
+	// (POST /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/activate)
+	ActivateItem(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath, params ActivateItemParams) error
+	// CreateCounterpart Create the partner of a new record on the other side ("set up partner")
+	// (POST /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/create-counterpart)
+	CreateCounterpart(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath, params CreateCounterpartParams) error
+	// DeleteRemaining Delete the record on the side that still has it
+	// (POST /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/delete-remaining)
+	DeleteRemaining(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath, params DeleteRemainingParams) error
+	// DisableItem Stop syncing an item
+	// (POST /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/disable)
+	DisableItem(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath, params DisableItemParams) error
+	// EnableItem Sync a disabled item again
+	// (POST /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/enable)
+	EnableItem(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath, params EnableItemParams) error
+	// PairItem Pair a new item with a chosen partner on the other side
+	// (POST /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/pair)
+	PairItem(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath, params PairItemParams) error
+	// ResolveItem Resolve a conflict by a whole side or per field
+	// (POST /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/resolve)
+	ResolveItem(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath, params ResolveItemParams) error
+	// RestoreItem Create the deleted side's record again from the remaining side
+	// (POST /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/restore)
+	RestoreItem(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath, params RestoreItemParams) error
+	// ListItemSuggestions Candidate partners of an unpaired item
+	// (GET /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/suggestions)
+	ListItemSuggestions(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath) error
+	// UnpairItem Split a link into two unpaired items
+	// (POST /v1/syncs/{sync_id}/objects/{object}/items/{item_id}/unpair)
+	UnpairItem(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, itemId ItemIDPath, params UnpairItemParams) error
+	// ListWindow The sync window's items
+	// (GET /v1/syncs/{sync_id}/objects/{object}/window)
+	ListWindow(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, params ListWindowParams) error
+	// GetWindowSummary How many items each category holds
+	// (GET /v1/syncs/{sync_id}/objects/{object}/window/summary)
+	GetWindowSummary(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath) error
 	// ListUsers List the workspace's users
 	// (GET /v1/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -1607,6 +2813,45 @@ func (w *ServerInterfaceWrapper) DeleteApiKey(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.DeleteApiKey(ctx, apiKeyId)
+	return err
+}
+
+// ListAudit converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAudit(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditParams
+	// ------------- Optional query parameter "sync_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sync_id", ctx.QueryParams(), &params.SyncId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "item_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "item_id", ctx.QueryParams(), &params.ItemId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAudit(ctx, params)
 	return err
 }
 
@@ -1796,6 +3041,30 @@ func (w *ServerInterfaceWrapper) ListRecordChanges(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRecordChanges(ctx, connectionId, object, params)
+	return err
+}
+
+// ExportRecords converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportRecords(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "connection_id" -------------
+	var connectionId ConnectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "connection_id", ctx.Param("connection_id"), &connectionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter connection_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object ObjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportRecords(ctx, connectionId, object)
 	return err
 }
 
@@ -2158,6 +3427,1023 @@ func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	return err
 }
 
+// ListSyncs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSyncs(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSyncsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSyncs(ctx, params)
+	return err
+}
+
+// CreateSync converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSync(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateSyncParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSync(ctx, params)
+	return err
+}
+
+// DeleteSync converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSync(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSync(ctx, syncId)
+	return err
+}
+
+// GetSync converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSync(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSync(ctx, syncId)
+	return err
+}
+
+// UpdateSync converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSync(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateSyncParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch SyncIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSync(ctx, syncId, params)
+	return err
+}
+
+// GetSyncObject converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSyncObject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSyncObject(ctx, syncId, object)
+	return err
+}
+
+// PutSyncObject converts echo context to params.
+func (w *ServerInterfaceWrapper) PutSyncObject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutSyncObject(ctx, syncId, object)
+	return err
+}
+
+// ActOnItems converts echo context to params.
+func (w *ServerInterfaceWrapper) ActOnItems(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ActOnItemsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ActOnItems(ctx, syncId, object, params)
+	return err
+}
+
+// AutoPair converts echo context to params.
+func (w *ServerInterfaceWrapper) AutoPair(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AutoPairParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AutoPair(ctx, syncId, object, params)
+	return err
+}
+
+// GetItem converts echo context to params.
+func (w *ServerInterfaceWrapper) GetItem(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetItem(ctx, syncId, object, itemId)
+	return err
+}
+
+// ActivateItem converts echo context to params.
+func (w *ServerInterfaceWrapper) ActivateItem(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ActivateItemParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch ItemIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ActivateItem(ctx, syncId, object, itemId, params)
+	return err
+}
+
+// CreateCounterpart converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCounterpart(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCounterpartParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch ItemIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCounterpart(ctx, syncId, object, itemId, params)
+	return err
+}
+
+// DeleteRemaining converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRemaining(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteRemainingParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch ItemIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRemaining(ctx, syncId, object, itemId, params)
+	return err
+}
+
+// DisableItem converts echo context to params.
+func (w *ServerInterfaceWrapper) DisableItem(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DisableItemParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch ItemIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisableItem(ctx, syncId, object, itemId, params)
+	return err
+}
+
+// EnableItem converts echo context to params.
+func (w *ServerInterfaceWrapper) EnableItem(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EnableItemParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch ItemIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EnableItem(ctx, syncId, object, itemId, params)
+	return err
+}
+
+// PairItem converts echo context to params.
+func (w *ServerInterfaceWrapper) PairItem(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PairItemParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch ItemIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PairItem(ctx, syncId, object, itemId, params)
+	return err
+}
+
+// ResolveItem converts echo context to params.
+func (w *ServerInterfaceWrapper) ResolveItem(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ResolveItemParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch ItemIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResolveItem(ctx, syncId, object, itemId, params)
+	return err
+}
+
+// RestoreItem converts echo context to params.
+func (w *ServerInterfaceWrapper) RestoreItem(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RestoreItemParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch ItemIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RestoreItem(ctx, syncId, object, itemId, params)
+	return err
+}
+
+// ListItemSuggestions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListItemSuggestions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListItemSuggestions(ctx, syncId, object, itemId)
+	return err
+}
+
+// UnpairItem converts echo context to params.
+func (w *ServerInterfaceWrapper) UnpairItem(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// ------------- Path parameter "item_id" -------------
+	var itemId ItemIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "item_id", ctx.Param("item_id"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UnpairItemParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch ItemIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnpairItem(ctx, syncId, object, itemId, params)
+	return err
+}
+
+// ListWindow converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWindow(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWindowParams
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", ctx.QueryParams(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter category: %s", err))
+	}
+
+	// ------------- Optional query parameter "side" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "side", ctx.QueryParams(), &params.Side, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter side: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWindow(ctx, syncId, object, params)
+	return err
+}
+
+// GetWindowSummary converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWindowSummary(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sync_id" -------------
+	var syncId SyncIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sync_id", ctx.Param("sync_id"), &syncId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sync_id: %s", err))
+	}
+
+	// ------------- Path parameter "object" -------------
+	var object SyncObjectPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "object", ctx.Param("object"), &object, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWindowSummary(ctx, syncId, object)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -2337,6 +4623,30 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/connections/:connection_id", wrapper.GetConnection, options.OperationMiddlewares["getConnection"]...)
 	router.PATCH(options.BaseURL+"/v1/connections/:connection_id", wrapper.UpdateConnection, options.OperationMiddlewares["updateConnection"]...)
 	router.POST(options.BaseURL+"/v1/connections/:connection_id/test", wrapper.TestConnection, options.OperationMiddlewares["testConnection"]...)
+	router.GET(options.BaseURL+"/v1/connections/:connection_id/objects/:object/export.csv", wrapper.ExportRecords, options.OperationMiddlewares["exportRecords"]...)
 	router.POST(options.BaseURL+"/v1/connections/:connection_id/objects/:object/pull", wrapper.PullObject, options.OperationMiddlewares["pullObject"]...)
+	router.GET(options.BaseURL+"/v1/syncs", wrapper.ListSyncs, options.OperationMiddlewares["listSyncs"]...)
+	router.POST(options.BaseURL+"/v1/syncs", wrapper.CreateSync, options.OperationMiddlewares["createSync"]...)
+	router.DELETE(options.BaseURL+"/v1/syncs/:sync_id", wrapper.DeleteSync, options.OperationMiddlewares["deleteSync"]...)
+	router.GET(options.BaseURL+"/v1/syncs/:sync_id", wrapper.GetSync, options.OperationMiddlewares["getSync"]...)
+	router.PATCH(options.BaseURL+"/v1/syncs/:sync_id", wrapper.UpdateSync, options.OperationMiddlewares["updateSync"]...)
+	router.GET(options.BaseURL+"/v1/syncs/:sync_id/objects/:object", wrapper.GetSyncObject, options.OperationMiddlewares["getSyncObject"]...)
+	router.PUT(options.BaseURL+"/v1/syncs/:sync_id/objects/:object", wrapper.PutSyncObject, options.OperationMiddlewares["putSyncObject"]...)
+	router.GET(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/window", wrapper.ListWindow, options.OperationMiddlewares["listWindow"]...)
+	router.GET(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/window/summary", wrapper.GetWindowSummary, options.OperationMiddlewares["getWindowSummary"]...)
+	router.GET(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id", wrapper.GetItem, options.OperationMiddlewares["getItem"]...)
+	router.GET(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/suggestions", wrapper.ListItemSuggestions, options.OperationMiddlewares["listItemSuggestions"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/pair", wrapper.PairItem, options.OperationMiddlewares["pairItem"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/unpair", wrapper.UnpairItem, options.OperationMiddlewares["unpairItem"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/create-counterpart", wrapper.CreateCounterpart, options.OperationMiddlewares["createCounterpart"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/disable", wrapper.DisableItem, options.OperationMiddlewares["disableItem"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/enable", wrapper.EnableItem, options.OperationMiddlewares["enableItem"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/resolve", wrapper.ResolveItem, options.OperationMiddlewares["resolveItem"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/delete-remaining", wrapper.DeleteRemaining, options.OperationMiddlewares["deleteRemaining"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/restore", wrapper.RestoreItem, options.OperationMiddlewares["restoreItem"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/items/:item_id/activate", wrapper.ActivateItem, options.OperationMiddlewares["activateItem"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/actions", wrapper.ActOnItems, options.OperationMiddlewares["actOnItems"]...)
+	router.POST(options.BaseURL+"/v1/syncs/:sync_id/objects/:object/auto-pair", wrapper.AutoPair, options.OperationMiddlewares["autoPair"]...)
+	router.GET(options.BaseURL+"/v1/audit", wrapper.ListAudit, options.OperationMiddlewares["listAudit"]...)
 
 }

@@ -29,6 +29,10 @@ type Store interface {
 	domain.APIKeyStore
 	domain.SessionStore
 	domain.IdempotencyStore
+	domain.SyncStore
+	domain.ItemStore
+	domain.ActionStore
+	domain.AuditStore
 	domain.UploadStore
 	// Ready reports an error unless the database answers and is migrated.
 	Ready(ctx context.Context) error
@@ -80,9 +84,16 @@ type handlers struct {
 	*meHandlers
 	*userHandlers
 	*apiKeyHandlers
+	*syncHandlers
+	*objectHandlers
+	*windowHandlers
+	*itemHandlers
+	*actionHandlers
+	*auditHandlers
 	*connectionHandlers
 	*uploadHandlers
 	*recordHandlers
+	*exportHandlers
 }
 
 // NewServer builds the HTTP server: every route of the contract is registered
@@ -121,9 +132,16 @@ func NewServer(d Deps) (*echo.Echo, error) {
 		meHandlers:         &meHandlers{store: d.Store},
 		userHandlers:       &userHandlers{store: d.Store, passwords: d.Passwords, now: d.Now},
 		apiKeyHandlers:     &apiKeyHandlers{store: d.Store, keys: d.Keys},
+		syncHandlers:       &syncHandlers{store: d.Store, now: d.Now},
+		objectHandlers:     &objectHandlers{store: d.Store},
+		windowHandlers:     &windowHandlers{store: d.Store},
+		itemHandlers:       &itemHandlers{store: d.Store, now: d.Now},
+		actionHandlers:     &actionHandlers{store: d.Store, now: d.Now},
+		auditHandlers:      &auditHandlers{store: d.Store},
 		connectionHandlers: connections,
 		uploadHandlers:     newUploadHandlers(d),
 		recordHandlers:     &recordHandlers{store: d.Store, now: d.Now},
+		exportHandlers:     &exportHandlers{store: d.Store},
 	}
 	RegisterHandlers(e, h)
 	registerDocs(e)

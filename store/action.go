@@ -121,7 +121,7 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 		}
 	}
 	if len(audits) > 0 {
-		if err := db.CreateInBatches(audits, 200).Error; err != nil {
+		if err := db.CreateInBatches(audits, rowsPerInsert(db, 10)).Error; err != nil {
 			return nil, translate(err)
 		}
 	}

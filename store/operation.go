@@ -77,7 +77,7 @@ func insertOps(db *gorm.DB, ops []domain.Operation, plannedBy string, now time.T
 	if len(rows) == 0 {
 		return nil
 	}
-	return translate(db.CreateInBatches(rows, 500).Error)
+	return translate(db.CreateInBatches(rows, rowsPerInsert(db, 16)).Error)
 }
 
 // replacePlanned swaps the reconciler's pending operations of items for ops.

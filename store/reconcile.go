@@ -330,7 +330,7 @@ func (r *reconciler) store() error {
 		}
 	}
 	if len(inserts) > 0 {
-		if err := r.db.CreateInBatches(inserts, 500).Error; err != nil {
+		if err := r.db.CreateInBatches(inserts, rowsPerInsert(r.db, 19)).Error; err != nil {
 			return translate(err)
 		}
 	}
@@ -338,7 +338,7 @@ func (r *reconciler) store() error {
 		return err
 	}
 	if len(keys) > 0 {
-		if err := r.db.CreateInBatches(keys, 500).Error; err != nil {
+		if err := r.db.CreateInBatches(keys, rowsPerInsert(r.db, 6)).Error; err != nil {
 			return translate(err)
 		}
 	}

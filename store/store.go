@@ -147,3 +147,14 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // utc truncates to microseconds (PostgreSQL's precision) in UTC, so a value
 // reads back equal on both databases.
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// rowsPerInsert is how many rows one multi-row INSERT should carry. The
+// SQLite driver matches each bound parameter by a linear search, so a
+// statement's cost grows with the square of its parameters: keep it near a
+// thousand. PostgreSQL takes larger statements gladly.
+func rowsPerInsert(db *gorm.DB, columns int) int {
+	if db.Dialector.Name() == DialectPostgres {
+		return 500
+	}
+	return max(1, 1000/columns)
+}
