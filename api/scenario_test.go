@@ -269,10 +269,10 @@ func TestScenarioHostedAndREST(t *testing.T) {
 		"base_url": crm.URL, "auth": map[string]any{"type": "api_key", "in": "header", "name": "X-API-Key"},
 		"objects": map[string]any{"customers": map[string]any{
 			"list_path": "/v1/customers", "records_path": "data", "id_field": "id", "updated_at_field": "updated_at", "active_field": "active",
-			"pagination": map[string]any{"type": "page", "page_param": "page", "size_param": "per_page", "size": 25},
-			"create":     map[string]any{"method": "POST", "path": "/v1/customers"},
-			"update":     map[string]any{"method": "PATCH", "path": "/v1/customers/{id}"},
-			"delete":     map[string]any{"method": "DELETE", "path": "/v1/customers/{id}"},
+			"pagination":     map[string]any{"type": "page", "page_param": "page", "size_param": "per_page", "size": 25},
+			"create":         map[string]any{"method": "POST", "path": "/v1/customers"},
+			"update":         map[string]any{"method": "PATCH", "path": "/v1/customers/{id}"},
+			"delete":         map[string]any{"method": "DELETE", "path": "/v1/customers/{id}"},
 			"create_id_path": "data.id",
 		}},
 	}
