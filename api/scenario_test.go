@@ -57,12 +57,36 @@ func (s *scenario) expect(step string, w summary) {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if got = s.summary(); fmt.Sprint(got) == fmt.Sprint(w) && s.settled() {
+			require.Equal(s.t, w, s.listed(), "after %s the window lists what the summary counts", step)
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	require.Equal(s.t, w, got, "after %s", step)
 	require.True(s.t, s.settled(), "after %s some items are still pending", step)
+}
+
+// listed counts the window's rows per category, as the summary should.
+func (s *scenario) listed() summary {
+	s.t.Helper()
+	out := want(0, 0, 0, 0, 0, 0, 0)
+	for _, it := range s.items("limit=500") {
+		switch it["category"] {
+		case "conflict":
+			out.Conflict++
+		case "new":
+			out.New[it["side"].(string)]++
+		case "deleted":
+			out.Deleted++
+		case "disabled":
+			out.Disabled++
+		case "synced":
+			out.Synced++
+		case "inactive":
+			out.Inactive++
+		}
+	}
+	return out
 }
 
 // settled reports that no item waits for a write or its retry.

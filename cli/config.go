@@ -39,6 +39,7 @@ type Config struct {
 	AdminPassword       string        `env:"SYNCD_ADMIN_PASSWORD"`
 	PasswordHashWorkers int           `env:"SYNCD_PASSWORD_HASH_CONCURRENCY" envDefault:"4"`
 	ShutdownTimeout     time.Duration `env:"SYNCD_SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	DebugAddr           string        `env:"SYNCD_DEBUG_ADDR"`
 }
 
 // Production reports whether SYNCD_ENV=production, where missing keys are errors.

@@ -75,6 +75,7 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 			continue
 		}
 		before := r.view(it)
+		orig := it
 		op, err := r.apply(&it, req)
 		if err != nil {
 			results[i].Err = err
@@ -85,7 +86,9 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 			ops = append(ops, *op)
 			it.Status, it.Error = domain.StatusPending, ""
 		}
-		r.touch(&work{item: it})
+		if req.Action != domain.ActionPair { // pairWith touched the surviving partner
+			r.touch(&work{item: it, was: &orig})
+		}
 		acted[id] = true
 		audits = append(audits, auditOf(ref, id, req, before, nil))
 	}
@@ -219,25 +222,31 @@ func (r *reconciler) pairWith(it *domain.Item, partnerID string) error {
 	} else {
 		p.RightRecordID = rec
 	}
+	pOrig := p
 	p.Side, p.Base, p.Resolutions = "", nil, nil
 	if err := r.loadFor(map[string]domain.Item{p.ID: p}); err != nil {
 		return err
 	}
-	if err := deleteItem(r.db, it.ID); err != nil {
+	if err := deleteItem(r.db, *it); err != nil {
 		return err
 	}
-	r.touch(&work{item: p})
+	r.touch(&work{item: p, was: &pOrig})
 	*it = p
 	return nil
 }
 
-// deleteItem removes an item merged into another, keeping its queued writes
-// with the surviving item's records.
-func deleteItem(db *gorm.DB, id string) error {
-	if err := db.Where("item_id = ? AND status = ?", id, string(domain.OpPending)).Delete(&operationRow{}).Error; err != nil {
+// deleteItem removes an item merged into another (as stored: its category
+// leaves the window counts) with its queued writes.
+func deleteItem(db *gorm.DB, it domain.Item) error {
+	if err := db.Where("item_id = ? AND status = ?", it.ID, string(domain.OpPending)).Delete(&operationRow{}).Error; err != nil {
 		return translate(err)
 	}
-	return translate(db.Where("id = ?", id).Delete(&itemRow{}).Error)
+	if err := db.Where("id = ?", it.ID).Delete(&itemRow{}).Error; err != nil {
+		return translate(err)
+	}
+	moves := counts{}
+	moves.move(&it, nil)
+	return moves.apply(db, it.SyncID, it.Object)
 }
 
 // itemsByID loads the object's items by id.

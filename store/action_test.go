@@ -58,6 +58,7 @@ func TestActions(t *testing.T) {
 		sum, err := f.s.Summary(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object)
 		require.NoError(t, err)
 		require.Equal(t, domain.Summary{NewLeft: 2, NewRight: 2}, sum)
+		require.Equal(t, recount(t, f.s, f.ref), sum)
 		// The reconciler never pairs them again by itself.
 		_, err = apply(t, f.s, f.right, domain.ApplyOptions{Mode: domain.ApplyPartial}, kunde("k1", "1001", "A changed again", "a@x"))
 		require.NoError(t, err)
@@ -87,6 +88,11 @@ func TestActions(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, domain.OpCreate, ops[0].Kind)
 		require.Equal(t, n.Item.Side.Other(), ops[0].Side)
+	})
+	t.Run("kept_counts_match_the_items", func(t *testing.T) {
+		sum, err := f.s.Summary(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object)
+		require.NoError(t, err)
+		require.Equal(t, recount(t, f.s, f.ref), sum)
 	})
 	t.Run("audit_log_records_who_and_what", func(t *testing.T) {
 		log, err := f.s.AuditLog(ctx, f.ref.WorkspaceID, domain.AuditFilter{}, domain.Page{})

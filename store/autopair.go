@@ -106,6 +106,9 @@ func (r *reconciler) pair(leftID, rightID string, fresh map[string]bool) error {
 	kw.item.Side = ""
 	kw.item.Base, kw.item.Resolutions = nil, nil
 	r.touch(kw)
+	if !fresh[drop] {
+		return domain.Errorf(domain.CodeInternal, "auto-pair would drop a stored item")
+	}
 	r.work[drop] = nil
 	return nil
 }
@@ -123,5 +126,5 @@ func (r *reconciler) workOf(id string, fresh bool) (*work, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &work{item: it}, nil
+	return loaded(it), nil
 }

@@ -160,9 +160,30 @@ func linkCreated(db *gorm.DB, op domain.Operation, recordID string) error {
 		if o.LeftRecordID != nil && o.RightRecordID != nil {
 			return domain.Errorf(domain.CodeConflict, "record %s on the %s side is already paired with another record", op.ExternalID, op.Side)
 		}
-		if err := deleteItem(db, o.ID); err != nil {
+		it, err := o.domain()
+		if err != nil {
 			return err
 		}
+		if err := deleteItem(db, it); err != nil {
+			return err
+		}
+	}
+	var row itemRow
+	if err := db.Take(&row, "id = ?", op.ItemID).Error; err != nil {
+		return notFound("item", err)
+	}
+	before, err := row.domain()
+	if err != nil {
+		return err
+	}
+	// The link keeps its category until the reconcile that follows; only
+	// its side changes, which moves it between the summary's cells.
+	after := before
+	after.Side = ""
+	moves := counts{}
+	moves.move(&before, &after)
+	if err := moves.apply(db, op.SyncID, op.Object); err != nil {
+		return err
 	}
 	return translate(db.Model(&itemRow{}).Where("id = ?", op.ItemID).Updates(map[string]any{
 		col: recordID, "side": "", "version": gorm.Expr("version + 1"),

@@ -240,8 +240,7 @@ func (s *Store) Summary(ctx context.Context, workspaceID, syncID, object string)
 		Side     string
 		N        int64
 	}
-	err := db.Model(&itemRow{}).Select("category, side, COUNT(*) AS n").
-		Where("sync_id = ? AND object = ? AND shown = ?", syncID, object, true).Group("category, side").Scan(&rows).Error
+	err := db.Table("window_counts").Select("category, side, n").Where("sync_id = ? AND object = ?", syncID, object).Scan(&rows).Error
 	if err != nil {
 		return out, translate(err)
 	}

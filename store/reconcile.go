@@ -131,10 +131,18 @@ type reconciler struct {
 	pending []string                  // record ids to load besides the touched items'
 }
 
-// work is one touched item; fresh ones are not stored yet.
+// work is one touched item; fresh ones are not stored yet. was is the item
+// as stored, before anything changed it, for the window counts.
 type work struct {
 	item  domain.Item
 	fresh bool
+	was   *domain.Item
+}
+
+// loaded is the work for an item just read from the database.
+func loaded(it domain.Item) *work {
+	was := it
+	return &work{item: it, was: &was}
 }
 
 func newReconciler(db *gorm.DB, sy domain.Sync, obj domain.Object, now time.Time) *reconciler {
@@ -142,8 +150,12 @@ func newReconciler(db *gorm.DB, sy domain.Sync, obj domain.Object, now time.Time
 }
 
 func (r *reconciler) touch(w *work) {
-	if _, ok := r.work[w.item.ID]; !ok {
+	prev, ok := r.work[w.item.ID]
+	if !ok {
 		r.order = append(r.order, w.item.ID)
+	}
+	if prev != nil && w.was == nil {
+		w.was = prev.was // keep the state as first read
 	}
 	r.work[w.item.ID] = w
 }
@@ -176,7 +188,7 @@ func (r *reconciler) changed(side domain.Side, recs []recordRow) error {
 	}
 	have := map[string]bool{}
 	for _, it := range existing {
-		r.touch(&work{item: it})
+		r.touch(loaded(it))
 		have[it.RecordID(side)] = true
 	}
 	for _, id := range ids {
@@ -284,6 +296,7 @@ func (r *reconciler) store() error {
 	if err != nil {
 		return err
 	}
+	moves := counts{}
 	for _, id := range r.order {
 		w := r.work[id]
 		if w == nil {
@@ -301,6 +314,7 @@ func (r *reconciler) store() error {
 		if err != nil {
 			return err
 		}
+		moves.move(w.was, &it)
 		if w.fresh {
 			inserts = append(inserts, row)
 		} else {
@@ -323,11 +337,8 @@ func (r *reconciler) store() error {
 	}
 	// Updates go first: an unpaired item split off a link takes a record the
 	// link still holds until it is updated.
-	for _, row := range updates {
-		res := r.db.Model(&itemRow{}).Where("id = ?", row.ID).Select("*").Omit("id", "workspace_id", "sync_id", "object").Updates(&row)
-		if res.Error != nil {
-			return translate(res.Error)
-		}
+	if err := updateItems(r.db, updates); err != nil {
+		return err
 	}
 	if len(inserts) > 0 {
 		if err := r.db.CreateInBatches(inserts, rowsPerInsert(r.db, 19)).Error; err != nil {
@@ -341,6 +352,9 @@ func (r *reconciler) store() error {
 		if err := r.db.CreateInBatches(keys, rowsPerInsert(r.db, 6)).Error; err != nil {
 			return translate(err)
 		}
+	}
+	if err := moves.apply(r.db, r.sync.ID, r.obj.Name); err != nil {
+		return err
 	}
 	return replacePlanned(r.db, replaced, ops, r.now)
 }

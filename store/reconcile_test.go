@@ -47,7 +47,41 @@ func (f syncFixture) reconcile(t *testing.T) domain.Summary {
 	require.NoError(t, err)
 	sum, err := f.s.Summary(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object)
 	require.NoError(t, err)
+	require.Equal(t, recount(t, f.s, f.ref), sum, "the kept counts match a count of the items")
 	return sum
+}
+
+// recount counts the window the slow way, to check the counts the store keeps.
+func recount(t testing.TB, s *store.Store, ref store.ObjectRef) domain.Summary {
+	t.Helper()
+	rows, err := s.SQL().Query(`SELECT category, side, COUNT(*) FROM items WHERE sync_id = $1 AND object = $2 AND shown GROUP BY category, side`, ref.SyncID, ref.Object)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out domain.Summary
+	for rows.Next() {
+		var c, side string
+		var n int64
+		require.NoError(t, rows.Scan(&c, &side, &n))
+		switch domain.Category(c) {
+		case domain.CategoryConflict:
+			out.Conflict += n
+		case domain.CategoryDeleted:
+			out.Deleted += n
+		case domain.CategoryDisabled:
+			out.Disabled += n
+		case domain.CategorySynced:
+			out.Synced += n
+		case domain.CategoryInactive:
+			out.Inactive += n
+		case domain.CategoryNew:
+			if side == "left" {
+				out.NewLeft += n
+			} else {
+				out.NewRight += n
+			}
+		}
+	}
+	return out
 }
 
 func customer(id, number, name, email string) domain.Record {

@@ -158,3 +158,9 @@ func rowsPerInsert(db *gorm.DB, columns int) int {
 	}
 	return max(1, 1000/columns)
 }
+
+// Exec runs one SQL statement outside the domain's methods. It exists for
+// benchmark fixtures and operators' scripts; the application never needs it.
+func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
+	return translate(s.db.WithContext(ctx).Exec(sql, args...).Error)
+}

@@ -67,6 +67,18 @@ CREATE UNIQUE INDEX items_right ON items (sync_id, object, right_record_id);
 CREATE INDEX items_window ON items (sync_id, object, shown, category, id);
 CREATE INDEX items_page ON items (sync_id, object, shown, id);
 
+-- How many shown items each category (and, for new, each side) holds, kept
+-- by the same transactions that change items, so the summary reads a few
+-- rows instead of counting a million.
+CREATE TABLE window_counts (
+    sync_id  text NOT NULL REFERENCES syncs(id) ON DELETE CASCADE,
+    object   text NOT NULL,
+    category text NOT NULL,
+    side     text NOT NULL,
+    n        bigint NOT NULL,
+    PRIMARY KEY (sync_id, object, category, side)
+);
+
 -- Normalised match-key values of unpaired items, for suggestions and auto-pairing.
 CREATE TABLE item_keys (
     item_id   text NOT NULL REFERENCES items(id) ON DELETE CASCADE,
@@ -77,7 +89,7 @@ CREATE TABLE item_keys (
     value     text NOT NULL,
     PRIMARY KEY (item_id, key_index)
 );
-CREATE INDEX item_keys_lookup ON item_keys (sync_id, object, side, key_index, value);
+CREATE INDEX item_keys_lookup ON item_keys (sync_id, object, key_index, value);
 
 -- The outbox: planned writes, applied by workers that lease rows.
 CREATE TABLE operations (
@@ -120,6 +132,7 @@ CREATE INDEX audit_log_workspace ON audit_log (workspace_id, id);
 DROP TABLE audit_log;
 DROP TABLE operations;
 DROP TABLE item_keys;
+DROP TABLE window_counts;
 DROP TABLE items;
 DROP TABLE sync_objects;
 DROP TABLE syncs;

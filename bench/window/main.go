@@ -1,0 +1,158 @@
+// Command window measures reading the sync window of an object with a
+// million items: the first page and a page deep in the keyset cursor, each
+// under `hey` with 8 connections for a fixed time, beside a bare echo
+// handler measured in the same run as the baseline. It also times a bulk
+// resolve of the object's conflicts through the actions endpoint. It runs
+// against a fresh PostgreSQL database and a fresh SQLite file.
+//
+//	go run ./bench/window -items 1000000 -conflicts 100000
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"syncd/auth"
+	"syncd/store"
+)
+
+const (
+	adminEmail    = "bench@example.com"
+	adminPassword = "bench-password-1234"
+)
+
+func hashPassword(ctx context.Context, pw string) (string, error) {
+	return auth.NewHasher(auth.DefaultArgon2, 1).Hash(ctx, pw)
+}
+
+func main() {
+	items := flag.Int("items", 1_000_000, "items in the object")
+	conflicts := flag.Int("conflicts", 100_000, "of which in conflict, resolved in bulk at the end")
+	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server to create the benchmark database on; empty skips PostgreSQL")
+	sqlite := flag.Bool("sqlite", true, "also measure SQLite")
+	duration := flag.Duration("duration", 10*time.Second, "how long each load runs")
+	bare := flag.String("bare", "", "internal: serve the bare echo baseline on this address")
+	flag.Parse()
+	if *bare != "" {
+		log.Fatal(serveBare(*bare))
+	}
+	if err := run(*items, *conflicts, *pg, *sqlite, *duration); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(items, conflicts int, pgURL string, sqlite bool, d time.Duration) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "syncd-window-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "syncd")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/syncd").CombinedOutput(); err != nil {
+		return fmt.Errorf("build syncd: %v\n%s", err, out)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var rows []row
+	dbs := map[string]string{}
+	if pgURL != "" {
+		u, drop, err := freshPostgres(ctx, pgURL)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		dbs["postgres"] = u
+	}
+	if sqlite {
+		dbs["sqlite"] = "sqlite:" + filepath.Join(dir, "window.db")
+	}
+	for _, name := range []string{"postgres", "sqlite"} {
+		url, ok := dbs[name]
+		if !ok {
+			continue
+		}
+		r, err := measure(ctx, name, url, bin, self, dir, items, conflicts, d)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		rows = append(rows, r...)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "db\tload\treq/s\tp50 ms\tp99 ms\tthroughput vs bare echo")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.1f\t%s\n", r.db, r.load, r.rps, r.p50*1000, r.p99*1000, r.ratio)
+	}
+	return tw.Flush()
+}
+
+// row is one measured load.
+type row struct {
+	db, load, ratio string
+	rps, p50, p99   float64
+}
+
+func measure(ctx context.Context, db, url, bin, self, dir string, items, conflicts int, d time.Duration) ([]row, error) {
+	s, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	f, err := seed(ctx, s, items, conflicts)
+	s.Close()
+	if err != nil {
+		return nil, err
+	}
+	log.Printf("%s: seeded %d items in %s", db, items, time.Since(start).Round(time.Millisecond))
+	srv, err := startServer(ctx, bin, url, filepath.Join(dir, db+"-data"))
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	bare, err := startBare(ctx, self)
+	if err != nil {
+		return nil, err
+	}
+	defer bare.stop()
+	window := srv.base + "/v1/syncs/" + f.syncID + "/objects/customers/window?limit=50"
+	loads := []struct{ name, url string }{
+		{"bare echo", bare.base + "/bare"},
+		{"window, first page", window},
+		{"window, page at 90%", window + "&cursor=" + cursor(f.deepCursor)},
+		{"window, conflicts only", window + "&category=conflict"},
+		{"summary", srv.base + "/v1/syncs/" + f.syncID + "/objects/customers/window/summary"},
+	}
+	var out []row
+	var base float64
+	for i, l := range loads {
+		rps, p50, p99, err := hey(l.url, srv.token, d)
+		if err != nil {
+			return nil, err
+		}
+		r := row{db: db, load: l.name, rps: rps, p50: p50, p99: p99, ratio: "1.00 (baseline)"}
+		if i == 0 {
+			base = rps
+		} else {
+			r.ratio = fmt.Sprintf("%.2f", rps/base)
+		}
+		out = append(out, r)
+	}
+	took, n, err := srv.bulkResolve(f.syncID)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, row{db: db, load: fmt.Sprintf("bulk resolve of %d conflicts: %.1f s", n, took.Seconds()), ratio: "-"})
+	return out, nil
+}
