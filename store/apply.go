@@ -51,6 +51,8 @@ type recordApply struct {
 	deleted int         // of those, marked deleted by the source
 	now     time.Time
 	closed  bool
+	// insertFull is SQLite's staging insert of a whole chunk, built once.
+	insertFull string
 }
 
 // StageRecords opens an apply for a set of the workspace. It holds one
@@ -133,8 +135,9 @@ func (a *recordApply) send(ctx context.Context) error {
 	}
 	batch := a.buf
 	a.buf, a.spare = a.spare[:0], batch
-	a.flying = make(chan error, 1)
-	go func() { a.flying <- a.write(ctx, batch) }()
+	done := make(chan error, 1)
+	a.flying = done
+	go func() { done <- a.write(ctx, batch) }()
 	return nil
 }
 
@@ -196,25 +199,45 @@ func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error
 // is in the connection's temporary database, so the writes take no lock on
 // the main database and need no transaction of their own.
 func (a *recordApply) insertSQLite(ctx context.Context, batch []stagedRow) error {
-	const perStatement = 400 // 8 variables each, well under SQLite's limit
 	db := a.db(ctx)
-	for start := 0; start < len(batch); start += perStatement {
-		chunk := batch[start:min(start+perStatement, len(batch))]
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO " + a.table + " (" + strings.Join(stagingColumns, ", ") + ") VALUES ")
-		args := make([]any, 0, len(chunk)*len(stagingColumns))
-		for i, r := range chunk {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString("(?,?,?,?,?,?,?,?)")
+	args := make([]any, 0, sqliteRowsPerInsert*len(stagingColumns))
+	for start := 0; start < len(batch); start += sqliteRowsPerInsert {
+		chunk := batch[start:min(start+sqliteRowsPerInsert, len(batch))]
+		args = args[:0]
+		for _, r := range chunk {
 			args = append(args, r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.DeletedAt, r.SourceUpdatedAt)
 		}
-		if err := db.Exec(sb.String(), args...).Error; err != nil {
+		if err := db.Exec(a.insertSQL(len(chunk)), args...).Error; err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sqliteRowsPerInsert is how many rows one staging insert carries. The
+// driver matches each bound value to its placeholder by a linear search, so
+// a statement's cost grows with the square of its values: short statements
+// are much faster than long ones (measured: 400 rows spent 80% of the time
+// binding).
+const sqliteRowsPerInsert = 32
+
+// insertSQL is the multi-row insert into the staging table for n rows.
+func (a *recordApply) insertSQL(n int) string {
+	if n == sqliteRowsPerInsert && a.insertFull != "" {
+		return a.insertFull
+	}
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO " + a.table + " (" + strings.Join(stagingColumns, ", ") + ") VALUES ")
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString("(?,?,?,?,?,?,?,?)")
+	}
+	if n == sqliteRowsPerInsert {
+		a.insertFull = sb.String()
+	}
+	return sb.String()
 }
 
 // Discard drops whatever was staged and releases the connection. It is
@@ -226,7 +249,9 @@ func (a *recordApply) Discard(ctx context.Context) {
 	a.closed = true
 	_ = a.wait()
 	a.buf, a.spare = nil, nil
-	_ = a.db(context.WithoutCancel(ctx)).Exec("DROP TABLE IF EXISTS " + a.table).Error
+	db := a.db(context.WithoutCancel(ctx))
+	_ = db.Exec("DROP TABLE IF EXISTS " + a.table + "_m").Error
+	_ = db.Exec("DROP TABLE IF EXISTS " + a.table).Error
 	_ = a.conn.Close()
 }
 
@@ -250,18 +275,23 @@ func (a *recordApply) Commit(ctx context.Context, o domain.ApplyOptions) (domain
 	err := translate(a.db(ctx).Transaction(func(tx *gorm.DB) error {
 		return a.merge(tx, o, now, &stats)
 	}))
+	a.Discard(ctx) // the hooks need no staging and no pinned connection
 	if err == nil && stats.Seq != 0 {
 		a.s.RecordsChanged(ctx, a.set)
 	}
 	return stats, err
 }
 
-// merge applies the staged records: it refuses duplicates and unconfirmed
-// mass deletes, then updates the records whose hash changed, inserts the
+// merge applies the staged records in one transaction. It takes the
+// workspace's change number first, which serialises the record writers of
+// the workspace, so what it reads below cannot change under it. Then it
+// matches the staged records against the stored ones once, into a narrow
+// match table, and from that counts, refuses duplicates and unconfirmed
+// mass deletes, updates only the records whose hash changed, inserts the
 // new ones and, for a full apply, tombstones the ones the batch lacks.
 // Unchanged records are never written.
 func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, stats *domain.ApplyStats) error {
-	set, st := a.set, a.table
+	set, st, m := a.set, a.table, a.table+"_m"
 	// The index finds duplicates, and serves the lookups below.
 	if err := db.Exec("CREATE UNIQUE INDEX " + st + "_external_id ON " + st + " (external_id)").Error; err != nil {
 		if isDuplicate(err) {
@@ -276,6 +306,39 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 			return translate(err)
 		}
 	}
+	// When nothing changes, rolling back to here returns the change number.
+	if err := db.SavePoint("before_seq").Error; err != nil {
+		return translate(err)
+	}
+	seq, err := nextSeq(db, set.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	err = db.Exec(`CREATE TEMPORARY TABLE ` + m + ` (external_id text PRIMARY KEY, rid text NOT NULL, was_deleted boolean NOT NULL, changed boolean NOT NULL)`).Error
+	if err != nil {
+		return translate(err)
+	}
+	err = db.Exec(`INSERT INTO `+m+` (external_id, rid, was_deleted, changed)
+		SELECT s.external_id, r.id, r.deleted, r.hash <> s.hash
+		FROM `+st+` s JOIN records r ON r.connection_id = ? AND r.object = ? AND r.external_id = s.external_id`,
+		set.ConnectionID, set.Object).Error
+	if err != nil {
+		return translate(err)
+	}
+	if a.s.dialect == DialectPostgres {
+		if err := db.Exec("ANALYZE " + m).Error; err != nil {
+			return translate(err)
+		}
+	}
+	var c struct{ Matched, Changed, MatchedLive sql.NullInt64 }
+	err = db.Raw(`SELECT COUNT(*) AS matched, SUM(CASE WHEN changed THEN 1 ELSE 0 END) AS changed,
+		SUM(CASE WHEN was_deleted THEN 0 ELSE 1 END) AS matched_live FROM ` + m).Scan(&c).Error
+	if err != nil {
+		return translate(err)
+	}
+	stats.Inserted = a.n - int(c.Matched.Int64)
+	stats.Updated = int(c.Changed.Int64)
+	stats.Unchanged = stats.Rows - stats.Inserted - stats.Updated
 	var missing int64
 	if o.Mode == domain.ApplyFull {
 		var live int64
@@ -284,12 +347,8 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 		if err != nil {
 			return translate(err)
 		}
-		err = db.Raw(`SELECT COUNT(*) FROM records r WHERE r.connection_id = ? AND r.object = ? AND NOT r.deleted
-			AND NOT EXISTS (SELECT 1 FROM `+st+` s WHERE s.external_id = r.external_id)`,
-			set.ConnectionID, set.Object).Scan(&missing).Error
-		if err != nil {
-			return translate(err)
-		}
+		// Each live record matches at most one staged record.
+		missing = live - c.MatchedLive.Int64
 		if live > 0 && float64(missing)/float64(live) > o.MaxDeleteRatio && !o.ConfirmMassDelete {
 			return &domain.Error{
 				Code: domain.CodeConflict,
@@ -299,45 +358,6 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 			}
 		}
 	}
-	// A change number is taken before knowing whether anything changes;
-	// when nothing does, rolling back to here returns it.
-	if err := db.SavePoint("before_seq").Error; err != nil {
-		return translate(err)
-	}
-	seq, err := nextSeq(db, set.WorkspaceID)
-	if err != nil {
-		return err
-	}
-	res := db.Exec(`UPDATE records SET fields = s.fields, hash = s.hash, active = s.active, deleted = s.deleted,
-			deleted_at = s.deleted_at, source_updated_at = s.source_updated_at, last_seen_at = ?, changed_at = ?,
-			seq = ?, origin = ?, version = records.version + 1
-		FROM `+st+` s
-		WHERE records.connection_id = ? AND records.object = ? AND records.external_id = s.external_id AND records.hash <> s.hash`,
-		now, now, seq, string(o.Origin), set.ConnectionID, set.Object)
-	if res.Error != nil {
-		return translate(res.Error)
-	}
-	stats.Updated = int(res.RowsAffected)
-	// The anti-join skips every stored record; the conflict clause only
-	// matters when another apply inserted the same record meanwhile.
-	res = db.Exec(`INSERT INTO records (id, workspace_id, connection_id, object, external_id, fields, hash, active, deleted,
-			deleted_at, source_updated_at, first_seen_at, last_seen_at, changed_at, seq, origin, version)
-		SELECT s.id, ?, ?, ?, s.external_id, s.fields, s.hash, s.active, s.deleted,
-			s.deleted_at, s.source_updated_at, ?, ?, ?, ?, ?, 1
-		FROM `+st+` s
-		WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.connection_id = ? AND r.object = ? AND r.external_id = s.external_id)
-		ON CONFLICT (connection_id, object, external_id) DO UPDATE SET
-			fields = excluded.fields, hash = excluded.hash, active = excluded.active, deleted = excluded.deleted,
-			deleted_at = excluded.deleted_at, source_updated_at = excluded.source_updated_at,
-			last_seen_at = excluded.last_seen_at, changed_at = excluded.changed_at, seq = excluded.seq,
-			origin = excluded.origin, version = records.version + 1
-		WHERE records.hash <> excluded.hash`,
-		set.WorkspaceID, set.ConnectionID, set.Object, now, now, now, seq, string(o.Origin), set.ConnectionID, set.Object)
-	if res.Error != nil {
-		return translate(res.Error)
-	}
-	stats.Inserted = int(res.RowsAffected)
-	stats.Unchanged = stats.Rows - stats.Inserted - stats.Updated
 	if stats.Inserted+stats.Updated == 0 && missing == 0 {
 		if err := db.RollbackTo("before_seq").Error; err != nil {
 			return translate(err)
@@ -345,6 +365,34 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 		return markFull(db, set, o, now)
 	}
 	stats.Seq = seq
+	if stats.Updated > 0 {
+		err := db.Exec(`UPDATE records SET fields = s.fields, hash = s.hash, active = s.active, deleted = s.deleted,
+				deleted_at = s.deleted_at, source_updated_at = s.source_updated_at, last_seen_at = ?, changed_at = ?,
+				seq = ?, origin = ?, version = records.version + 1
+			FROM `+m+` m JOIN `+st+` s ON s.external_id = m.external_id
+			WHERE m.changed AND records.id = m.rid`,
+			now, now, seq, string(o.Origin)).Error
+		if err != nil {
+			return translate(err)
+		}
+	}
+	if stats.Inserted > 0 {
+		// Every stored record is in the match table; with none matched
+		// (a first upload) there is nothing to leave out.
+		filter := "WHERE NOT EXISTS (SELECT 1 FROM " + m + " m WHERE m.external_id = s.external_id)"
+		if c.Matched.Int64 == 0 {
+			filter = ""
+		}
+		err := db.Exec(`INSERT INTO records (id, workspace_id, connection_id, object, external_id, fields, hash, active, deleted,
+				deleted_at, source_updated_at, first_seen_at, last_seen_at, changed_at, seq, origin, version)
+			SELECT s.id, ?, ?, ?, s.external_id, s.fields, s.hash, s.active, s.deleted,
+				s.deleted_at, s.source_updated_at, ?, ?, ?, ?, ?, 1
+			FROM `+st+` s `+filter,
+			set.WorkspaceID, set.ConnectionID, set.Object, now, now, now, seq, string(o.Origin)).Error
+		if err != nil {
+			return translate(err)
+		}
+	}
 	// Staged records that the source itself marks deleted count as deletions.
 	stats.Deleted = a.deleted
 	if o.Mode == domain.ApplyFull && missing > 0 {

@@ -72,7 +72,24 @@ func (r *reconciler) autoPair() error {
 			right = append(right, *c)
 		}
 	}
-	for _, m := range domain.AutoPairs(left, right) {
+	matches := domain.AutoPairs(left, right)
+	// Load the stored partners in one query rather than one by one.
+	var stored []string
+	for _, m := range matches {
+		for _, id := range []string{m.LeftItemID, m.RightItemID} {
+			if !fresh[id] && r.work[id] == nil {
+				stored = append(stored, id)
+			}
+		}
+	}
+	found, err := r.itemsByID(stored)
+	if err != nil {
+		return err
+	}
+	for _, it := range found {
+		r.touch(loaded(it))
+	}
+	for _, m := range matches {
 		if !fresh[m.LeftItemID] && !fresh[m.RightItemID] {
 			continue
 		}
@@ -90,11 +107,11 @@ func (r *reconciler) pair(leftID, rightID string, fresh map[string]bool) error {
 	if fresh[leftID] && !fresh[rightID] {
 		keep, drop = rightID, leftID
 	}
-	kw, err := r.workOf(keep, fresh[keep])
+	kw, err := r.workOf(keep)
 	if err != nil {
 		return err
 	}
-	dw, err := r.workOf(drop, fresh[drop])
+	dw, err := r.workOf(drop)
 	if err != nil {
 		return err
 	}
@@ -113,18 +130,10 @@ func (r *reconciler) pair(leftID, rightID string, fresh map[string]bool) error {
 	return nil
 }
 
-// workOf returns the touched item id, loading a stored one not touched yet.
-func (r *reconciler) workOf(id string, fresh bool) (*work, error) {
-	if w := r.work[id]; w != nil || fresh {
+// workOf returns the touched item id; autoPair loaded the stored ones.
+func (r *reconciler) workOf(id string) (*work, error) {
+	if w := r.work[id]; w != nil {
 		return w, nil
 	}
-	var row itemRow
-	if err := r.db.Take(&row, "id = ?", id).Error; err != nil {
-		return nil, translate(err)
-	}
-	it, err := row.domain()
-	if err != nil {
-		return nil, err
-	}
-	return loaded(it), nil
+	return nil, domain.Errorf(domain.CodeInternal, "item %s to pair was not loaded", id)
 }

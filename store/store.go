@@ -63,7 +63,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	)
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		dialector, dialect = postgres.Open(url), DialectPostgres
+		dialector, dialect = postgres.Open(withCustomPlans(url)), DialectPostgres
 	default:
 		dsn, p, err := sqliteDSN(url)
 		if err != nil {
@@ -97,6 +97,22 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
 	return &Store{db: db, dialect: dialect, path: path, keyring: o.Keyring, hooks: &hooks{}}, nil
+}
+
+// withCustomPlans asks PostgreSQL to plan every execution of a cached
+// statement for its own parameters. The generic plan it would otherwise
+// settle on is made from statistics of the moment; for tables that grow
+// from nothing inside one reconcile (items, item_keys) it chose sequential
+// scans and made batches a hundred times slower.
+func withCustomPlans(url string) string {
+	if strings.Contains(url, "plan_cache_mode=") {
+		return url
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "plan_cache_mode=force_custom_plan"
 }
 
 // sqliteDSN turns a sqlite:/file:/plain path into the DSN with the pragmas
