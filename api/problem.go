@@ -249,5 +249,29 @@ func schemaPath(se *openapi3.SchemaError) (string, string) {
 	if len(ptr) == 0 {
 		return "body", reason
 	}
-	return strings.Join(ptr, "."), reason
+	// Write list positions as the domain does: objects[0].fields[1].type.
+	var b strings.Builder
+	for i, seg := range ptr {
+		switch {
+		case isIndex(seg):
+			b.WriteString("[" + seg + "]")
+		case i > 0:
+			b.WriteString("." + seg)
+		default:
+			b.WriteString(seg)
+		}
+	}
+	return b.String(), reason
+}
+
+func isIndex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

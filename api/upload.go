@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -35,7 +34,6 @@ type uploadHandlers struct {
 	ratio    float64     // SYNCD_MASS_DELETE_RATIO
 	spoolDir string
 	now      func() time.Time
-	log      *slog.Logger
 }
 
 func newUploadHandlers(d Deps) *uploadHandlers {
@@ -45,7 +43,7 @@ func newUploadHandlers(d Deps) *uploadHandlers {
 	}
 	return &uploadHandlers{
 		store: d.Store, limit: d.Config.UploadLimit, limits: lim, ratio: d.Config.MassDeleteRatio,
-		spoolDir: d.Config.SpoolDir, now: d.Now, log: d.Logger,
+		spoolDir: d.Config.SpoolDir, now: d.Now,
 	}
 }
 
@@ -82,8 +80,7 @@ func (h *uploadHandlers) createUpload(c echo.Context, connectionID string) error
 		return err
 	}
 	if conn.Kind != domain.KindFile && conn.Kind != domain.KindHosted {
-		return domain.Errorf(domain.CodeConflict,
-			"a %s connection takes no uploads: its records come from its API (use POST /v1/connections/{id}/objects/{object}/pull)", conn.Kind)
+		return errNoUploads(conn.Kind)
 	}
 	req := c.Request()
 	// Answer a broken file while the client is still sending it, rather
@@ -100,7 +97,7 @@ func (h *uploadHandlers) createUpload(c echo.Context, connectionID string) error
 	if err != nil {
 		return err
 	}
-	settings, err := uploadSettings(conn, form)
+	settings, err := settingsFor(conn, form)
 	if err != nil {
 		return err
 	}
@@ -133,15 +130,15 @@ func (h *uploadHandlers) createUpload(c echo.Context, connectionID string) error
 // apply streams the file into a staged apply and commits it when the file
 // is whole and its rows may be applied. It fills up's detected format and
 // stats; an error means nothing was applied.
-func (h *uploadHandlers) apply(ctx context.Context, up *domain.Upload, form uploadForm, oc file.ObjectConfig, part *multipart.Part, mr *multipart.Reader) error {
+func (h *uploadHandlers) apply(ctx context.Context, up *domain.Upload, form uploadForm, set uploadSettings, part *multipart.Part, mr *multipart.Reader) error {
 	staged, err := h.store.StageRecords(ctx, domain.RecordSet{WorkspaceID: up.WorkspaceID, ConnectionID: up.ConnectionID, Object: up.Object})
 	if err != nil {
 		return err
 	}
 	defer staged.Discard(context.WithoutCancel(ctx))
-	opts := oc.Options()
+	opts := set.Options()
 	opts.Format, opts.Filename, opts.SpoolDir, opts.Limits = form.Format, up.Filename, h.spoolDir, h.limits
-	det, rowErrs, err := file.Read(ctx, part, opts, oc.Mapping(), func(_ int, r domain.Record) error {
+	det, rowErrs, err := file.Read(ctx, part, opts, set.Mapping(), func(_ int, r domain.Record) error {
 		return staged.Add(ctx, r)
 	})
 	up.Format, up.Encoding, up.Delimiter, up.Sheet = string(det.Format), det.Encoding, det.Delimiter, det.Sheet
@@ -162,6 +159,9 @@ func (h *uploadHandlers) apply(ctx context.Context, up *domain.Upload, form uplo
 		}
 		return domain.Invalid("the file must be the last part of the form", map[string]string{next.FormName(): "must come before the file part"})
 	}
+	if err := set.checkColumns(det.Columns); err != nil {
+		return err
+	}
 	if det.Rows == 0 && form.Mode == domain.ApplyPartial {
 		// A full upload without rows means the object is now empty (which
 		// the mass-delete rule guards); a partial one can only be a mistake.
@@ -173,7 +173,7 @@ func (h *uploadHandlers) apply(ctx context.Context, up *domain.Upload, form uplo
 			Details: map[string]any{"row_errors": rowErrorsOut(up.Errors), "error_count": up.ErrorCount}}
 	}
 	if len(rowErrs) > 0 {
-		if err := skippable(form, oc, rowErrs, bad, up.Rows); err != nil {
+		if err := skippable(form, set.IDColumn, rowErrs, bad, up.Rows); err != nil {
 			return &domain.Error{Code: domain.CodeUnprocessable, Message: err.Error(),
 				Details: map[string]any{"row_errors": rowErrorsOut(up.Errors), "error_count": up.ErrorCount}}
 		}
@@ -194,7 +194,7 @@ func (h *uploadHandlers) apply(ctx context.Context, up *domain.Upload, form uplo
 // applied, or nil when they may be skipped. In a full upload a row skipped
 // for a bad value would turn its record into a tombstone, so only rows
 // whose id itself is at fault (missing, repeated) may be skipped there.
-func skippable(form uploadForm, oc file.ObjectConfig, errs []file.RowError, bad, rows int) error {
+func skippable(form uploadForm, idColumn string, errs []file.RowError, bad, rows int) error {
 	if form.OnRowError != onRowErrorSkip {
 		return fmt.Errorf("%d of %d rows have errors, so nothing was applied; fix them, or send on_row_error=skip to apply the other rows", bad, rows)
 	}
@@ -202,7 +202,7 @@ func skippable(form uploadForm, oc file.ObjectConfig, errs []file.RowError, bad,
 		return nil
 	}
 	for _, e := range errs {
-		if !strings.EqualFold(strings.TrimSpace(e.Column), strings.TrimSpace(oc.IDColumn)) {
+		if !strings.EqualFold(strings.TrimSpace(e.Column), strings.TrimSpace(idColumn)) {
 			return fmt.Errorf("row %d, column %q: %s; in a full upload a skipped row would delete its record, so nothing was applied: fix the value or upload with mode=partial",
 				e.Row, e.Column, e.Message)
 		}

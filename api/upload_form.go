@@ -1,19 +1,23 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"syncd/connector/file"
+	"syncd/connector/hosted"
 	"syncd/domain"
 )
 
@@ -152,53 +156,65 @@ func parseUploadForm(raw map[string]string) (uploadForm, error) {
 	return f, nil
 }
 
-// uploadSettings decides how the file is read: the object's settings in
-// a file connection's config, with the form's overrides. A hosted
-// connection has no upload settings, so the form must name the id column.
-func uploadSettings(conn *domain.Connection, f uploadForm) (file.ObjectConfig, error) {
-	var oc file.ObjectConfig
+// errNoUploads explains why a connection takes no files.
+func errNoUploads(kind domain.ConnectionKind) error {
+	return domain.Errorf(domain.CodeConflict,
+		"a %s connection takes no uploads: its records come from its API (use POST /v1/connections/{id}/objects/{object}/pull)", kind)
+}
+
+// uploadSettings are how one upload's file is read.
+type uploadSettings struct {
+	file.ObjectConfig
+	// Allowed, when set, are the only columns besides the id a hosted
+	// object takes.
+	Allowed []string
+}
+
+// settingsFor decides how the file is read: the object's settings in the
+// connection's config (a file connection's upload settings, a hosted
+// connection's id field), with the form's overrides.
+func settingsFor(conn *domain.Connection, f uploadForm) (uploadSettings, error) {
+	var set uploadSettings
+	var names []string
+	found := false
 	switch conn.Kind {
 	case domain.KindFile:
 		var cfg file.Config
 		if err := json.Unmarshal(conn.Config, &cfg); err != nil {
-			return oc, domain.Wrap(domain.CodeConflict, err, "the connection's config cannot be read; update it")
+			return set, domain.Wrap(domain.CodeConflict, err, "the connection's config cannot be read; update it")
 		}
-		var ok bool
-		if oc, ok = cfg.Objects[f.Object]; !ok {
-			names := make([]string, 0, len(cfg.Objects))
-			for n := range cfg.Objects {
-				names = append(names, fmt.Sprintf("%q", n))
-			}
-			sort.Strings(names)
-			return oc, domain.Invalid("unknown object", map[string]string{
-				"object": fmt.Sprintf("the connection has no object %q; its objects are %s", f.Object, strings.Join(names, ", ")),
-			})
-		}
+		set.ObjectConfig, found = cfg.Objects[f.Object]
+		names = slices.Collect(maps.Keys(cfg.Objects))
 	case domain.KindHosted:
-		if f.IDColumn == "" {
-			return oc, domain.Invalid("the id column is required", map[string]string{
-				"id_column": "required: a hosted connection keeps no upload settings, so name the column that holds the id",
-			})
+		var cfg hosted.Config
+		if err := json.Unmarshal(conn.Config, &cfg); err != nil {
+			return set, domain.Wrap(domain.CodeConflict, err, "the connection's config cannot be read; update it")
 		}
+		var o hosted.ObjectConfig
+		if o, found = cfg.Objects[f.Object]; found {
+			set.IDColumn, set.Allowed = cmp.Or(o.IDField, "id"), o.Fields
+		}
+		names = slices.Collect(maps.Keys(cfg.Objects))
 	default:
-		return oc, domain.Errorf(domain.CodeConflict,
-			"a %s connection takes no uploads: its records come from its API (use POST /v1/connections/{id}/objects/{object}/pull)", conn.Kind)
+		return set, errNoUploads(conn.Kind)
 	}
-	if f.IDColumn != "" {
-		oc.IDColumn = f.IDColumn
+	if !found {
+		slices.Sort(names)
+		for i, n := range names {
+			names[i] = strconv.Quote(n)
+		}
+		return set, domain.Invalid("unknown object", map[string]string{
+			"object": fmt.Sprintf("the connection has no object %q; its objects are %s", f.Object, strings.Join(names, ", ")),
+		})
 	}
-	if f.Delimiter != "" {
-		oc.Delimiter = f.Delimiter
-	}
-	if f.Encoding != "" {
-		oc.Encoding = f.Encoding
-	}
-	if f.Sheet != "" {
-		oc.Sheet = f.Sheet
-	}
-	// The connector checks the merged settings; its field paths name the
+	oc := &set.ObjectConfig
+	oc.IDColumn = cmp.Or(f.IDColumn, oc.IDColumn)
+	oc.Delimiter = cmp.Or(f.Delimiter, oc.Delimiter)
+	oc.Encoding = cmp.Or(f.Encoding, oc.Encoding)
+	oc.Sheet = cmp.Or(f.Sheet, oc.Sheet)
+	// The reader checks the merged settings; its field paths name the
 	// config, which the form's fields mirror.
-	err := file.Config{Objects: map[string]file.ObjectConfig{f.Object: oc}}.Validate()
+	err := file.Config{Objects: map[string]file.ObjectConfig{f.Object: *oc}}.Validate()
 	var de *domain.Error
 	if errors.As(err, &de) {
 		bad := map[string]string{}
@@ -206,9 +222,24 @@ func uploadSettings(conn *domain.Connection, f uploadForm) (file.ObjectConfig, e
 		for k, v := range de.Fields {
 			bad[strings.TrimPrefix(k, prefix)] = v
 		}
-		return oc, domain.Invalid("the upload settings are invalid", bad)
+		return set, domain.Invalid("the upload settings are invalid", bad)
 	}
-	return oc, err
+	return set, err
+}
+
+// checkColumns refuses a file for a hosted object with columns (or JSON
+// keys) beyond the object's fields, as the hosted API refuses such writes.
+func (s uploadSettings) checkColumns(columns []string) error {
+	if len(s.Allowed) == 0 {
+		return nil
+	}
+	for _, c := range columns {
+		if !strings.EqualFold(strings.TrimSpace(c), strings.TrimSpace(s.IDColumn)) && !slices.Contains(s.Allowed, c) {
+			return &domain.Error{Code: domain.CodeInvalid, Details: map[string]any{"column": c},
+				Message: fmt.Sprintf("column %q is not one of the object's fields (%s); nothing was applied", c, strings.Join(s.Allowed, ", "))}
+		}
+	}
+	return nil
 }
 
 // uploadFilename keeps the base name of the file as the client named it.

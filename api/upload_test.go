@@ -389,16 +389,23 @@ func TestUploadAccess(t *testing.T) {
 		p := ts.upload(ts.Admin.Access, rest, file).problem(409)
 		require.Contains(t, p["detail"], "pull")
 	})
-	t.Run("hosted_connection_takes_a_bulk_load_naming_the_id_column", func(t *testing.T) {
-		hosted := ts.newConnection(ts.Admin.WorkspaceID, domain.KindHosted, `{}`)
-		p := ts.upload(ts.Admin.Access, hosted, file).problem(422)
-		require.Contains(t, p["errors"], "id_column")
-		r := ts.upload(ts.Admin.Access, hosted, uploadCase{fields: form("partial", "id_column", "Kundennr"), filename: "k.csv", file: cp1252(t, seedCSV)})
+	t.Run("hosted_connection_takes_a_bulk_load", func(t *testing.T) {
+		hosted := ts.newConnection(ts.Admin.WorkspaceID, domain.KindHosted,
+			`{"objects":{"customers":{"id_field":"Kundennr"},"contacts":{"fields":["Name","Ort"]}}}`)
+		r := ts.upload(ts.Admin.Access, hosted, uploadCase{fields: form("partial"), filename: "k.csv", file: cp1252(t, seedCSV)})
 		require.Equal(t, 201, r.Status, r.Text())
 		require.EqualValues(t, 4, r.JSON()["inserted"])
 		recs := ts.records(ts.Admin.WorkspaceID, hosted)
 		require.Equal(t, "Søren Ærø", recs["1001"].Fields["Name"])
-		require.Contains(t, recs["1001"].Fields, "Aktiv", "a hosted connection maps no active column")
+		require.Contains(t, recs["1001"].Fields, "Aktiv", "a hosted object maps no active column")
+
+		contacts := uploadCase{fields: [][2]string{{"object", "contacts"}, {"mode", "partial"}, {"id_column", "Kundennr"}},
+			filename: "k.csv", file: cp1252(t, seedCSV)}
+		p := ts.upload(ts.Admin.Access, hosted, contacts).problem(422)
+		require.Contains(t, p["detail"], `column "Aktiv" is not one of the object's fields (Name, Ort)`)
+		contacts.file = cp1252(t, "Kundennr;Name;Ort\n7;Ida;Odense\n")
+		r = ts.upload(ts.Admin.Access, hosted, contacts)
+		require.Equal(t, 201, r.Status, r.Text())
 	})
 }
 

@@ -52,21 +52,34 @@ func (f *windowFixture) stage(t *testing.T, set domain.RecordSet, mode domain.Ap
 	require.NoError(t, err)
 }
 
-// settle waits until the server's worker has reconciled every record
-// change and applied every queued operation, as a client polling the window
-// would.
+// settle waits until the server's worker has applied every queued
+// operation and reconciled every record change, as a client polling the
+// window would: the store must stay idle for a few polls in a row, since
+// a completed write is reconciled just after it lands.
 func (f *windowFixture) settle(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
+	quiet := 0
 	require.Eventually(t, func() bool {
-		behind, err := f.ts.Store.BehindObjects(ctx)
-		if err != nil || len(behind) > 0 {
-			return false
+		if f.idle() {
+			quiet++
+		} else {
+			quiet = 0
 		}
-		var queued int
-		err = f.ts.Store.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM operations WHERE status IN ('pending', 'running')").Scan(&queued)
-		return err == nil && queued == 0
+		return quiet >= 3
 	}, 10*time.Second, 10*time.Millisecond, "the window did not settle")
+}
+
+// idle reports whether no operation is queued or running and, checked after
+// that, no record change waits to be reconciled.
+func (f *windowFixture) idle() bool {
+	ctx := context.Background()
+	var queued int
+	err := f.ts.Store.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM operations WHERE status IN ('pending', 'running')").Scan(&queued)
+	if err != nil || queued > 0 {
+		return false
+	}
+	behind, err := f.ts.Store.BehindObjects(ctx)
+	return err == nil && len(behind) == 0
 }
 
 func leftRec(id, number, name, email, city string) domain.Record {

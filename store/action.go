@@ -165,10 +165,18 @@ func (r *reconciler) apply(it *domain.Item, req domain.ActionRequest) (*domain.O
 		return nil, r.unpair(it)
 	case domain.ActionPair:
 		return nil, r.pairWith(it, req.PartnerItemID)
-	case domain.ActionCreateCounterpart:
-		op, err = domain.PlanCreateCounterpart(in)
-	case domain.ActionRestore:
-		op, err = domain.PlanRestore(in)
+	case domain.ActionCreateCounterpart, domain.ActionRestore:
+		if busy, err := pendingCreate(r.db, it.ID); err != nil || busy {
+			if err == nil {
+				err = domain.Errorf(domain.CodeConflict, "%s is already under way for this item", req.Action)
+			}
+			return nil, err
+		}
+		if req.Action == domain.ActionRestore {
+			op, err = domain.PlanRestore(in)
+		} else {
+			op, err = domain.PlanCreateCounterpart(in)
+		}
 	case domain.ActionDeleteRemaining:
 		op, err = domain.PlanDeleteRemaining(in)
 	case domain.ActionActivate:

@@ -54,7 +54,7 @@ func (s *Store) CompleteOperation(ctx context.Context, op domain.Operation, exte
 		}).Error; err != nil {
 			return translate(err)
 		}
-		busy, err := busyItems(tx.db, []string{op.ItemID})
+		busy, err := busyItems(tx.db, []string{op.ItemID}, true)
 		if err != nil {
 			return err
 		}

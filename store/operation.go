@@ -93,15 +93,20 @@ func replacePlanned(db *gorm.DB, itemIDs []string, ops []domain.Operation, now t
 	return insertOps(db, ops, plannedByReconcile, now)
 }
 
-// busyItems returns which of the items still have operations queued or running.
-func busyItems(db *gorm.DB, itemIDs []string) (map[string]bool, error) {
+// busyItems returns which of the items still have operations queued or
+// running. A reconcile asks about the writes it does not replace itself:
+// with ofReconcile false, the reconciler's own queued operations are left out.
+func busyItems(db *gorm.DB, itemIDs []string, ofReconcile bool) (map[string]bool, error) {
 	out := map[string]bool{}
 	for start := 0; start < len(itemIDs); start += 900 {
 		var ids []string
 		chunk := itemIDs[start:min(start+900, len(itemIDs))]
-		err := db.Model(&operationRow{}).Distinct("item_id").
-			Where("item_id IN ? AND status IN ?", chunk, []string{string(domain.OpPending), string(domain.OpRunning)}).
-			Pluck("item_id", &ids).Error
+		q := db.Model(&operationRow{}).Distinct("item_id").
+			Where("item_id IN ? AND status IN ?", chunk, []string{string(domain.OpPending), string(domain.OpRunning)})
+		if !ofReconcile {
+			q = q.Where("NOT (status = ? AND planned_by = ?)", string(domain.OpPending), plannedByReconcile)
+		}
+		err := q.Pluck("item_id", &ids).Error
 		if err != nil {
 			return nil, translate(err)
 		}
@@ -150,6 +155,15 @@ func (s *Store) ClaimOperations(ctx context.Context, n int, lease time.Duration,
 		return nil
 	})
 	return out, err
+}
+
+// pendingCreate reports whether an item already waits for a create, so a
+// second create-counterpart or restore would make a duplicate record.
+func pendingCreate(db *gorm.DB, itemID string) (bool, error) {
+	var n int64
+	err := db.Model(&operationRow{}).Where("item_id = ? AND kind = ? AND status IN ?", itemID, string(domain.OpCreate),
+		[]string{string(domain.OpPending), string(domain.OpRunning)}).Count(&n).Error
+	return n > 0, translate(err)
 }
 
 // FailOperation records a failed attempt: the operation is retried at retryAt,

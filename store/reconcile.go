@@ -292,7 +292,7 @@ func (r *reconciler) store() error {
 			existing = append(existing, id)
 		}
 	}
-	busy, err := busyItems(r.db, existing)
+	busy, err := busyItems(r.db, existing, false)
 	if err != nil {
 		return err
 	}
