@@ -804,6 +804,9 @@ type ActiveField struct {
 	Right *string `json:"right,omitempty"`
 }
 
+// AnyValue Any JSON value, or null. Field values keep the type their system gave them.
+type AnyValue = interface{}
+
 // AuditEntry One action a person or client took on an item, with the item before and after (null when it was gone).
 type AuditEntry struct {
 	// Action an item action such as resolve or pair
@@ -1002,8 +1005,8 @@ type FieldChoice0 string
 
 // FieldChoice1 defines model for FieldChoice.1.
 type FieldChoice1 struct {
-	// Value any JSON value valid for the field's type
-	Value interface{} `json:"value"`
+	// Value Any JSON value, or null. Field values keep the type their system gave them.
+	Value AnyValue `json:"value"`
 }
 
 // FieldDiff One mapped field compared across a link: both sides' values, the base
@@ -1012,9 +1015,9 @@ type FieldChoice1 struct {
 // field), `conflict` (both changed; a person decides) or `resolved`
 // (a person's answer or the policy chose).
 type FieldDiff struct {
-	// Base the agreed value; null also when has_base is false
-	Base     interface{} `json:"base"`
-	Conflict bool        `json:"conflict"`
+	// Base Any JSON value, or null. Field values keep the type their system gave them.
+	Base     AnyValue `json:"base"`
+	Conflict bool     `json:"conflict"`
 
 	// Field the left field name; resolve's `fields` use it
 	Field string `json:"field"`
@@ -1022,13 +1025,13 @@ type FieldDiff struct {
 	// HasBase false for a field never agreed on, as after a fresh pairing
 	HasBase bool `json:"has_base"`
 
-	// Left the left value
-	Left    interface{}      `json:"left"`
+	// Left Any JSON value, or null. Field values keep the type their system gave them.
+	Left    AnyValue         `json:"left"`
 	Outcome FieldDiffOutcome `json:"outcome"`
 
-	// Right the right value
-	Right      interface{} `json:"right"`
-	RightField string      `json:"right_field"`
+	// Right Any JSON value, or null. Field values keep the type their system gave them.
+	Right      AnyValue `json:"right"`
+	RightField string   `json:"right_field"`
 
 	// Type How a field's values are compared.
 	Type FieldType `json:"type"`
