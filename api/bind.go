@@ -15,9 +15,12 @@ import (
 
 // bind decodes a JSON body into v. The validator has already checked it
 // against the document; decoding strictly here keeps the two in step.
+// Numbers in untyped values stay as written (json.Number), so 12345678901234567890
+// or 1.10 are stored as sent rather than rounded through float64.
 func bind(c echo.Context, v any) error {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
+	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
 			return domain.Errorf(domain.CodeMalformed, "a JSON request body is required")

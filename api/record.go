@@ -1,10 +1,6 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -88,7 +84,7 @@ func (h *recordHandlers) PutRecord(c echo.Context, connectionID, object, externa
 		return err
 	}
 	var req RecordPut
-	if err := bindExact(c, &req); err != nil {
+	if err := bind(c, &req); err != nil {
 		return err
 	}
 	r := domain.Record{ExternalID: externalID, Fields: req.Fields, Active: req.Active == nil || *req.Active, SourceUpdatedAt: req.SourceUpdatedAt}
@@ -126,7 +122,7 @@ func (h *recordHandlers) ApplyRecordBatch(c echo.Context, connectionID, object s
 		return err
 	}
 	var req RecordBatch
-	if err := bindExact(c, &req); err != nil {
+	if err := bind(c, &req); err != nil {
 		return err
 	}
 	results := make([]RecordBatchResult, len(req.Items))
@@ -280,24 +276,3 @@ func headerVersion[T ~string](h *T) (int64, error) {
 	return v, nil
 }
 
-// bindExact is bind for record bodies: numbers stay as written
-// (json.Number), so values like 12345678901234567890 or 1.10 are stored as
-// sent rather than rounded through float64.
-func bindExact(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return domain.Errorf(domain.CodeMalformed, "a JSON request body is required")
-		}
-		if tooLarge(err) {
-			return errBodyTooLarge
-		}
-		return domain.Wrap(domain.CodeMalformed, err, fmt.Sprintf("the request body is not valid JSON: %v", err))
-	}
-	if dec.More() {
-		return domain.Errorf(domain.CodeMalformed, "the request body has data after the JSON value")
-	}
-	return nil
-}
