@@ -133,7 +133,7 @@ func (r syncObjectRow) domain() domain.Object {
 // CreateSync stores a sync and its objects after checking its connections.
 func (s *Store) CreateSync(ctx context.Context, sy *domain.Sync, objects []domain.Object) error {
 	now := utc(time.Now())
-	return s.InTx(ctx, func(tx *Store) error {
+	err := s.InTx(ctx, func(tx *Store) error {
 		if err := syncConnections(tx.db, sy); err != nil {
 			return err
 		}
@@ -151,6 +151,20 @@ func (s *Store) CreateSync(ctx context.Context, sy *domain.Sync, objects []domai
 		}
 		return nil
 	})
+	if err == nil {
+		s.readAgain(ctx, sy, objects...)
+	}
+	return err
+}
+
+// readAgain reconciles, now, objects that have records to read from the
+// start: a new object over existing records, or one whose mapping or policy
+// changed. It runs the records-changed hooks for both sides' sets.
+func (s *Store) readAgain(ctx context.Context, sy *domain.Sync, objects ...domain.Object) {
+	for _, o := range objects {
+		s.RecordsChanged(ctx, domain.RecordSet{WorkspaceID: sy.WorkspaceID, ConnectionID: sy.LeftConnectionID, Object: o.LeftObject})
+		s.RecordsChanged(ctx, domain.RecordSet{WorkspaceID: sy.WorkspaceID, ConnectionID: sy.RightConnectionID, Object: o.RightObject})
+	}
 }
 
 // syncConnections checks that both connections are the workspace's and differ.
@@ -212,6 +226,7 @@ func (s *Store) Syncs(ctx context.Context, workspaceID string, p domain.Page) ([
 // conflict or delete policy re-reconciles every item of the sync.
 func (s *Store) UpdateSync(ctx context.Context, workspaceID, id string, p domain.SyncPatch, ifVersion int64, now time.Time) (*domain.Sync, error) {
 	var out *domain.Sync
+	var again []domain.Object
 	err := s.InTx(ctx, func(tx *Store) error {
 		cur, objects, err := loadSync(tx.db, workspaceID, id)
 		if err != nil {
@@ -235,10 +250,14 @@ func (s *Store) UpdateSync(ctx context.Context, workspaceID, id string, p domain
 					return err
 				}
 			}
+			again = objects
 		}
 		out = &next
 		return nil
 	})
+	if err == nil {
+		s.readAgain(ctx, out, again...)
+	}
 	return out, err
 }
 
@@ -257,15 +276,25 @@ func (s *Store) DeleteSync(ctx context.Context, workspaceID, id string) error {
 // PutObject creates or replaces an object of a sync.
 func (s *Store) PutObject(ctx context.Context, workspaceID string, o domain.Object) (*domain.Object, error) {
 	now := utc(time.Now())
+	var sy *domain.Sync
 	err := s.InTx(ctx, func(tx *Store) error {
-		_, objects, err := loadSync(tx.db, workspaceID, o.SyncID)
+		var objects []domain.Object
+		var err error
+		sy, objects, err = loadSync(tx.db, workspaceID, o.SyncID)
 		if err != nil {
 			return err
 		}
 		pos := len(objects)
 		for i, cur := range objects {
-			if cur.Name == o.Name {
-				pos = i
+			if cur.Name != o.Name {
+				continue
+			}
+			pos = i
+			if cur.LeftObject != o.LeftObject || cur.RightObject != o.RightObject {
+				// Other records entirely: the window starts over.
+				if err := clearObject(tx.db, o.SyncID, o.Name); err != nil {
+					return err
+				}
 			}
 		}
 		row := objectToRow(workspaceID, pos, o, now)
@@ -283,7 +312,18 @@ func (s *Store) PutObject(ctx context.Context, workspaceID string, o domain.Obje
 	if err != nil {
 		return nil, err
 	}
+	s.readAgain(ctx, sy, o)
 	return &o, nil
+}
+
+// clearObject removes an object's items with their keys, queued writes and counts.
+func clearObject(db *gorm.DB, syncID, object string) error {
+	for _, table := range []string{"operations", "items", "window_counts"} {
+		if err := db.Exec("DELETE FROM "+table+" WHERE sync_id = ? AND object = ?", syncID, object).Error; err != nil {
+			return translate(err)
+		}
+	}
+	return nil
 }
 
 // rewind makes the reconciler read an object's records from the start, so
