@@ -275,4 +275,3 @@ func headerVersion[T ~string](h *T) (int64, error) {
 	}
 	return v, nil
 }
-

@@ -52,7 +52,9 @@ func TestServeDrainsInFlightRequestsOnShutdown(t *testing.T) {
 	defer stop()
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- cli.Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, io.Discard) }()
+	go func() {
+		done <- cli.Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, io.Discard)
+	}()
 
 	var base string
 	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
