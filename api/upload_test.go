@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -209,7 +210,8 @@ func TestUploadCSV(t *testing.T) {
 }
 
 func TestUploadXLSXAndJSON(t *testing.T) {
-	ts := uploadServer(t)
+	spool := t.TempDir()
+	ts := uploadServer(t, func(d *api.Deps) { d.Config.SpoolDir = spool })
 	ws := ts.Admin.WorkspaceID
 	conn := ts.newConnection(ws, domain.KindFile, customersConfig)
 
@@ -238,6 +240,9 @@ func TestUploadXLSXAndJSON(t *testing.T) {
 		require.Equal(t, "Ærø Bådebyggeri", recs["2001"].Fields["Name"])
 		require.False(t, recs["2002"].Active)
 		require.Equal(t, "2024-05-01T00:00:00Z", recs["2001"].Updated)
+		left, err := os.ReadDir(spool)
+		require.NoError(t, err)
+		require.Empty(t, left, "the workbook's spooled copy is removed")
 	})
 	t.Run("json_array_keeps_types", func(t *testing.T) {
 		file := `[{"Kundennr": 2001, "Name": "Ærø Bådebyggeri", "Aktiv": true, "Umsatz": 1234.5},

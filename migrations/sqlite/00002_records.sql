@@ -45,20 +45,6 @@ CREATE TABLE records (
 CREATE INDEX records_page ON records (connection_id, object, id);
 CREATE INDEX records_seq ON records (connection_id, object, seq, id);
 
--- Records on their way in: filled by batched inserts, merged into records in one
--- transaction, then removed.
-CREATE TABLE record_staging (
-    apply_id          text NOT NULL,
-    id                text NOT NULL,
-    external_id       text NOT NULL,
-    fields            text NOT NULL,
-    hash              text NOT NULL,
-    active            boolean NOT NULL,
-    deleted           boolean NOT NULL,
-    deleted_at        datetime,
-    source_updated_at datetime,
-    PRIMARY KEY (apply_id, external_id)
-);
 
 -- The last full listing of each set: every live record was seen then.
 CREATE TABLE record_sets (
@@ -71,7 +57,6 @@ CREATE TABLE record_sets (
 
 -- +goose Down
 DROP TABLE record_sets;
-DROP TABLE record_staging;
 DROP TABLE records;
 DROP TABLE change_seq;
 DROP TABLE connections;

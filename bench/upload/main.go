@@ -1,0 +1,150 @@
+// Command upload measures file uploads end to end: it generates a customer
+// CSV (ten columns, ";", Windows-1252, Danish and German names), starts the
+// built syncd binary against a fresh PostgreSQL database and against
+// SQLite, uploads the file through the HTTP API, re-uploads it with 1% of
+// the rows changed, and loads the same file with psql's \copy into a plain
+// table for comparison. It prints the times, the ratios to \copy and the
+// server's peak resident memory (VmHWM).
+//
+//	go run ./bench/upload -rows 1000000 -pg 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+)
+
+// result is one measured step.
+type result struct {
+	db, step string
+	rows     int
+	took     time.Duration
+	rssMiB   float64 // the server's peak resident memory so far; 0 for \copy
+	stats    string
+}
+
+func main() {
+	rows := flag.Int("rows", 1_000_000, "rows in the generated file")
+	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL URL to create the benchmark database from; empty skips PostgreSQL")
+	sqlite := flag.Bool("sqlite", true, "also measure SQLite")
+	bin := flag.String("syncd", "", "the syncd binary; built from ./cmd/syncd when empty")
+	dir := flag.String("dir", "", "work folder for files and data; a temporary one when empty")
+	flag.Parse()
+	if err := run(*rows, *pg, *sqlite, *bin, *dir); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(rows int, pgURL string, sqlite bool, bin, dir string) error {
+	ctx := context.Background()
+	if dir == "" {
+		d, err := os.MkdirTemp("", "syncd-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	if bin == "" {
+		bin = filepath.Join(dir, "syncd")
+		log.Printf("building %s", bin)
+		build := exec.Command("go", "build", "-o", bin, "./cmd/syncd")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build syncd: %w", err)
+		}
+	}
+	first, changed := filepath.Join(dir, "kunden.csv"), filepath.Join(dir, "kunden-1pct.csv")
+	start := time.Now()
+	if err := generate(first, rows, 0); err != nil {
+		return err
+	}
+	if err := generate(changed, rows, 100); err != nil {
+		return err
+	}
+	info, _ := os.Stat(first)
+	log.Printf("generated 2 files of %d rows (%.0f MB each) in %s", rows, float64(info.Size())/1e6, time.Since(start).Round(time.Millisecond))
+
+	var results []result
+	var copyTook time.Duration
+	if pgURL != "" {
+		dbURL, drop, err := createDatabase(ctx, pgURL)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		rs, err := measure(ctx, "postgres", bin, dbURL, filepath.Join(dir, "pg"), first, changed, rows)
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
+		if copyTook, err = psqlCopy(ctx, dbURL, first); err != nil {
+			return err
+		}
+		results = append(results, result{db: "postgres", step: `psql \copy into a plain table`, rows: rows, took: copyTook})
+	}
+	if sqlite {
+		data := filepath.Join(dir, "sqlite")
+		rs, err := measure(ctx, "sqlite", bin, "sqlite:"+filepath.Join(data, "syncd.db"), data, first, changed, rows)
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
+	}
+	report(results, copyTook, info.Size())
+	return nil
+}
+
+// measure runs one server and times the first upload and the re-upload.
+func measure(ctx context.Context, name, bin, dbURL, dataDir, first, changed string, rows int) ([]result, error) {
+	srv, err := startServer(ctx, bin, dbURL, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	conn, err := srv.createConnection()
+	if err != nil {
+		return nil, err
+	}
+	var out []result
+	for _, step := range []struct{ label, path string }{
+		{"upload (first, all inserted)", first},
+		{"re-upload, 1% of rows changed", changed},
+		{"re-upload, unchanged", changed},
+	} {
+		log.Printf("%s: %s", name, step.label)
+		took, stats, err := srv.upload(conn, step.path)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", name, step.label, err)
+		}
+		out = append(out, result{db: name, step: step.label, rows: rows, took: took, rssMiB: srv.peakRSS(), stats: stats})
+	}
+	return out, nil
+}
+
+// report prints the table; ratios are to the \copy time when there is one.
+func report(results []result, copyTook time.Duration, size int64) {
+	fmt.Printf("\nfile: %.0f MB, Windows-1252, \";\", 10 columns\n\n", float64(size)/1e6)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "database\tstep\trows\tseconds\tvs \\copy\trows/s\tpeak RSS MiB\tresult")
+	for _, r := range results {
+		ratio := "-"
+		if copyTook > 0 {
+			ratio = fmt.Sprintf("%.2f×", r.took.Seconds()/copyTook.Seconds())
+		}
+		rss := "-"
+		if r.rssMiB > 0 {
+			rss = fmt.Sprintf("%.0f", r.rssMiB)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%.2f\t%s\t%.0f\t%s\t%s\n", r.db, r.step, r.rows, r.took.Seconds(), ratio,
+			float64(r.rows)/r.took.Seconds(), rss, r.stats)
+	}
+	w.Flush()
+}
