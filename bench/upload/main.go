@@ -36,7 +36,9 @@ func main() {
 	sqlite := flag.Bool("sqlite", true, "also measure SQLite")
 	bin := flag.String("syncd", "", "the syncd binary; built from ./cmd/syncd when empty")
 	dir := flag.String("dir", "", "work folder for files and data; a temporary one when empty")
+	withSync := flag.Bool("sync", false, "also keep a sync over the uploaded object, so each upload's time includes categorising its records in the sync window")
 	flag.Parse()
+	categorise = *withSync
 	if err := run(*rows, *pg, *sqlite, *bin, *dir); err != nil {
 		log.Fatal(err)
 	}
@@ -102,6 +104,9 @@ func run(rows int, pgURL string, sqlite bool, bin, dir string) error {
 	return nil
 }
 
+// categorise makes measure set up a sync reading the uploaded object.
+var categorise bool
+
 // measure runs one server and times the first upload and the re-upload.
 func measure(ctx context.Context, name, bin, dbURL, dataDir, first, changed string, rows int) ([]result, error) {
 	srv, err := startServer(ctx, bin, dbURL, dataDir)
@@ -112,6 +117,11 @@ func measure(ctx context.Context, name, bin, dbURL, dataDir, first, changed stri
 	conn, err := srv.createConnection()
 	if err != nil {
 		return nil, err
+	}
+	if categorise {
+		if err := srv.createSync(conn); err != nil {
+			return nil, err
+		}
 	}
 	var out []result
 	for _, step := range []struct{ label, path string }{

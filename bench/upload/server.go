@@ -129,6 +129,33 @@ func (s *server) createConnection() (string, error) {
 	return c.ID, err
 }
 
+// createSync pairs the file connection's customers with an empty hosted
+// side, matched on the customer number, so every upload is categorised
+// (within the upload's request) before it answers.
+func (s *server) createSync(fileConn string) error {
+	var hosted, sy struct {
+		ID string `json:"id"`
+	}
+	err := s.call("POST", "/v1/connections", map[string]any{"name": "hub", "kind": "hosted",
+		"config": map[string]any{"objects": map[string]any{"customers": map[string]any{}}}}, 201, &hosted)
+	if err != nil {
+		return err
+	}
+	return s.call("POST", "/v1/syncs", map[string]any{
+		"name": "customers", "left_connection_id": hosted.ID, "right_connection_id": fileConn,
+		"objects": []any{map[string]any{
+			"name": "customers", "left_object": "customers", "right_object": "customers",
+			"fields": []any{
+				map[string]any{"left": "first_name", "right": "Vorname", "type": "string"},
+				map[string]any{"left": "last_name", "right": "Nachname", "type": "string"},
+				map[string]any{"left": "email", "right": "E-Mail", "type": "email"},
+			},
+			"match_keys": []any{map[string]any{"left": "email", "right": "E-Mail", "normalize": "email"}},
+			"auto_pair":  true,
+		}},
+	}, 201, &sy)
+}
+
 // upload streams the file as a full upload and returns the time until the
 // 201 and the answer's counts.
 func (s *server) upload(conn, path string) (time.Duration, string, error) {
