@@ -64,15 +64,7 @@ func (r *reconciler) autoPair() error {
 			want(c.Keys)
 		}
 	}
-	var left, right []domain.Candidate
-	for id, c := range all {
-		if sides[id] == domain.SideLeft {
-			left = append(left, *c)
-		} else {
-			right = append(right, *c)
-		}
-	}
-	matches := domain.AutoPairs(left, right)
+	matches := domain.AutoPairs(bySides(all, sides))
 	// Load the stored partners in one query rather than one by one.
 	var stored []string
 	for _, m := range matches {
@@ -136,4 +128,16 @@ func (r *reconciler) workOf(id string) (*work, error) {
 		return w, nil
 	}
 	return nil, domain.Errorf(domain.CodeInternal, "item %s to pair was not loaded", id)
+}
+
+// bySides splits candidates into the left and right lists AutoPairs takes.
+func bySides(all map[string]*domain.Candidate, sides map[string]domain.Side) (left, right []domain.Candidate) {
+	for id, c := range all {
+		if sides[id] == domain.SideLeft {
+			left = append(left, *c)
+		} else {
+			right = append(right, *c)
+		}
+	}
+	return left, right
 }

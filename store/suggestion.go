@@ -86,15 +86,7 @@ func (s *Store) AutoPair(ctx context.Context, workspaceID, syncID, object, subje
 	if err != nil {
 		return 0, err
 	}
-	var left, right []domain.Candidate
-	for id, c := range rivals {
-		if rivalSides[id] == domain.SideLeft {
-			left = append(left, *c)
-		} else {
-			right = append(right, *c)
-		}
-	}
-	matches := domain.AutoPairs(left, right)
+	matches := domain.AutoPairs(bySides(rivals, rivalSides))
 	paired := 0
 	for start := 0; start < len(matches); start += actChunk {
 		chunk := matches[start:min(start+actChunk, len(matches))]
