@@ -272,9 +272,11 @@ func (a *recordApply) Commit(ctx context.Context, o domain.ApplyOptions) (domain
 	}
 	now := utc(o.Now)
 	stats := domain.ApplyStats{Rows: a.n}
+	unlock := a.s.lockWrites()
 	err := translate(a.db(ctx).Transaction(func(tx *gorm.DB) error {
 		return a.merge(tx, o, now, &stats)
 	}))
+	unlock()
 	a.Discard(ctx) // the hooks need no staging and no pinned connection
 	if err == nil && stats.Seq != 0 {
 		a.s.RecordsChanged(ctx, a.set)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -35,6 +36,12 @@ type Store struct {
 	path    string // the SQLite file; "" on PostgreSQL
 	keyring *Keyring
 	hooks   *hooks // shared by the Stores of its transactions
+	// writes queues this process's transactions on SQLite, which has one
+	// writer at a time: a Go mutex hands the lock over in order, where
+	// SQLite's busy handler lets a waiter starve past its timeout under a
+	// long bulk action. nil on PostgreSQL.
+	writes *sync.Mutex
+	inTx   bool
 }
 
 // Options tunes Open.
@@ -96,7 +103,11 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, path: path, keyring: o.Keyring, hooks: &hooks{}}, nil
+	st := &Store{db: db, dialect: dialect, path: path, keyring: o.Keyring, hooks: &hooks{}}
+	if dialect == DialectSQLite {
+		st.writes = &sync.Mutex{}
+	}
+	return st, nil
 }
 
 // withCustomPlans asks PostgreSQL to plan every execution of a cached
@@ -151,9 +162,21 @@ func (s *Store) Ping(ctx context.Context) error { return s.SQL().PingContext(ctx
 
 // InTx runs fn in one transaction on a Store bound to it; an error rolls back.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	defer s.lockWrites()()
 	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, path: s.path, keyring: s.keyring, hooks: s.hooks})
+		return fn(&Store{db: tx, dialect: s.dialect, path: s.path, keyring: s.keyring, hooks: s.hooks, writes: s.writes, inTx: true})
 	}))
+}
+
+// lockWrites waits for this process's turn to write on SQLite and returns
+// the function that ends it; inside a transaction, and on PostgreSQL, it
+// does nothing.
+func (s *Store) lockWrites() func() {
+	if s.writes == nil || s.inTx {
+		return func() {}
+	}
+	s.writes.Lock()
+	return s.writes.Unlock
 }
 
 // newID returns a time-ordered opaque id (UUIDv7), so ids sort by creation

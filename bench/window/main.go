@@ -86,13 +86,18 @@ func run(items, conflicts int, pgURL string, sqlite bool, d time.Duration) error
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		rows = append(rows, r...)
+		printRows(rows) // so far, in case a later database fails
 	}
+	return nil
+}
+
+func printRows(rows []row) {
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "db\tload\treq/s\tp50 ms\tp99 ms\tthroughput vs bare echo")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.1f\t%s\n", r.db, r.load, r.rps, r.p50*1000, r.p99*1000, r.ratio)
 	}
-	return tw.Flush()
+	tw.Flush()
 }
 
 // row is one measured load.

@@ -52,7 +52,7 @@ func seed(ctx context.Context, s *store.Store, n, conflicts int) (fixture, error
 	now := time.Now().UTC().Format("2006-01-02 15:04:05")
 	pg := s.Dialect() == store.DialectPostgres
 	series := "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < %d) SELECT i FROM g"
-	pad := "printf('%%09d', i)"
+	pad := "printf('%09d', i)"
 	if pg {
 		series = "SELECT i FROM generate_series(1, %d) AS g(i)"
 		pad = "lpad(i::text, 9, '0')"
