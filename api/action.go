@@ -91,24 +91,11 @@ func (h *actionHandlers) selected(ctx context.Context, workspaceID, syncID, obje
 	}
 	fl := b.Filter
 	f := filterOf(fl.Category, fl.Side, fl.Status, fl.Q)
-	var ids []string
-	page := domain.Page{Limit: domain.MaxPageLimit}
-	for {
-		views, err := h.store.Items(ctx, workspaceID, syncID, object, f, page)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, v := range views {
-			if len(ids) == maxBulkByFilter {
-				return ids, true, nil
-			}
-			ids = append(ids, v.Item.ID)
-		}
-		if len(views) < page.Limit {
-			return ids, false, nil
-		}
-		page.After = views[len(views)-1].Item.ID
+	ids, err := h.store.ItemIDs(ctx, workspaceID, syncID, object, f, maxBulkByFilter+1)
+	if err != nil || len(ids) <= maxBulkByFilter {
+		return ids, false, err
 	}
+	return ids[:maxBulkByFilter], true, nil
 }
 
 // bulkResultOut is one item's result, with the status and message the

@@ -33,6 +33,9 @@ type ItemStore interface {
 	Items(ctx context.Context, workspaceID, syncID, object string, f ItemFilter, page Page) ([]ItemView, error)
 	// Item finds one item with its records. Errors: CodeNotFound.
 	Item(ctx context.Context, workspaceID, syncID, object, id string) (*ItemView, error)
+	// ItemIDs lists the ids a filter matches, in id order, at most limit.
+	// Errors: CodeNotFound.
+	ItemIDs(ctx context.Context, workspaceID, syncID, object string, f ItemFilter, limit int) ([]string, error)
 	// Summary counts the window. Errors: CodeNotFound.
 	Summary(ctx context.Context, workspaceID, syncID, object string) (Summary, error)
 }

@@ -137,24 +137,7 @@ func itemToRow(it domain.Item, shown bool, search string) (itemRow, error) {
 // both records, scanned without reflection.
 func (s *Store) Items(ctx context.Context, workspaceID, syncID, object string, f domain.ItemFilter, p domain.Page) ([]domain.ItemView, error) {
 	p = p.Normalized()
-	where := []string{"i.workspace_id = ?", "i.sync_id = ?", "i.object = ?", "i.shown = ?"}
-	args := []any{workspaceID, syncID, object, true}
-	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
-	if f.Category != "" {
-		add("i.category = ?", string(f.Category))
-	}
-	if f.Side != "" {
-		add("i.side = ?", string(f.Side))
-	}
-	if f.Status != "" {
-		add("i.status = ?", string(f.Status))
-	}
-	if f.Query != "" {
-		add(`i.search LIKE ? ESCAPE '\'`, "%"+likeEscape(strings.ToLower(f.Query))+"%")
-	}
-	if p.After != "" {
-		add("i.id > ?", p.After)
-	}
+	where, args := itemWhere(workspaceID, syncID, object, f, p.After)
 	args = append(args, p.Limit)
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+windowColumns+` FROM items i
 		LEFT JOIN records l ON l.id = i.left_record_id
@@ -182,6 +165,42 @@ func (s *Store) Items(ctx context.Context, workspaceID, syncID, object string, f
 		}
 	}
 	return out, nil
+}
+
+// itemWhere is the condition of a window query, with its arguments.
+func itemWhere(workspaceID, syncID, object string, f domain.ItemFilter, after string) ([]string, []any) {
+	where := []string{"i.workspace_id = ?", "i.sync_id = ?", "i.object = ?", "i.shown = ?"}
+	args := []any{workspaceID, syncID, object, true}
+	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
+	if f.Category != "" {
+		add("i.category = ?", string(f.Category))
+	}
+	if f.Side != "" {
+		add("i.side = ?", string(f.Side))
+	}
+	if f.Status != "" {
+		add("i.status = ?", string(f.Status))
+	}
+	if f.Query != "" {
+		add(`i.search LIKE ? ESCAPE '\'`, "%"+likeEscape(strings.ToLower(f.Query))+"%")
+	}
+	if after != "" {
+		add("i.id > ?", after)
+	}
+	return where, args
+}
+
+// ItemIDs lists the ids of the window rows a filter matches, in id order,
+// at most limit of them: what a bulk action by filter acts on.
+func (s *Store) ItemIDs(ctx context.Context, workspaceID, syncID, object string, f domain.ItemFilter, limit int) ([]string, error) {
+	db := s.db.WithContext(ctx)
+	if err := objectExists(db, workspaceID, syncID, object); err != nil {
+		return nil, err
+	}
+	where, args := itemWhere(workspaceID, syncID, object, f, "")
+	var ids []string
+	err := db.Raw(`SELECT i.id FROM items i WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id LIMIT ?`, append(args, limit)...).Scan(&ids).Error
+	return ids, translate(err)
 }
 
 // windowColumns are the item's and both records' columns a window row shows.
