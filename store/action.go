@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -103,23 +102,21 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 	if err := r.store(); err != nil {
 		return nil, err
 	}
-	after, err := r.itemsByID(append(slices.Clone(ids), req.PartnerItemID))
-	if err != nil {
-		return nil, err
-	}
+	at := map[string]int{}
 	for i := range results {
+		at[results[i].ItemID] = i
 		if results[i].Err != nil {
 			continue
 		}
-		it, ok := after[results[i].ItemID]
+		it, ok := r.stored[results[i].ItemID]
 		if !ok { // merged into its partner by pair
-			it = after[req.PartnerItemID]
+			it = r.stored[req.PartnerItemID]
 		}
 		v := r.view(it)
 		results[i].View = &v
 	}
 	for i := range audits {
-		if v := results[indexOf(ids, audits[i].ItemID)].View; v != nil {
+		if v := results[at[audits[i].ItemID]].View; v != nil {
 			audits[i].After = snapshot(*v)
 		}
 	}
@@ -129,15 +126,6 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 		}
 	}
 	return results, nil
-}
-
-func indexOf(ids []string, id string) int {
-	for i, x := range ids {
-		if x == id {
-			return i
-		}
-	}
-	return 0
 }
 
 // apply changes one item for an action and returns the write it plans, if any.

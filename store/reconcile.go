@@ -129,6 +129,7 @@ type reconciler struct {
 	work    map[string]*work          // touched items by id
 	order   []string                  // item ids in the order first touched
 	pending []string                  // record ids to load besides the touched items'
+	stored  map[string]domain.Item    // the items as store wrote them
 }
 
 // work is one touched item; fresh ones are not stored yet. was is the item
@@ -146,7 +147,7 @@ func loaded(it domain.Item) *work {
 }
 
 func newReconciler(db *gorm.DB, sy domain.Sync, obj domain.Object, now time.Time) *reconciler {
-	return &reconciler{db: db, sync: sy, obj: obj, now: now, records: map[string]*domain.Record{}, work: map[string]*work{}}
+	return &reconciler{db: db, sync: sy, obj: obj, now: now, records: map[string]*domain.Record{}, work: map[string]*work{}, stored: map[string]domain.Item{}}
 }
 
 func (r *reconciler) touch(w *work) {
@@ -315,6 +316,7 @@ func (r *reconciler) store() error {
 			return err
 		}
 		moves.move(w.was, &it)
+		r.stored[it.ID] = it
 		if w.fresh {
 			inserts = append(inserts, row)
 		} else {
