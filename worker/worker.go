@@ -161,7 +161,7 @@ func (w *Worker) RecordsChanged(ctx context.Context, set domain.RecordSet) {
 func (w *Worker) reconcileObject(ctx context.Context, ref domain.ObjectRef) {
 	w.reconcile.Lock()
 	defer w.reconcile.Unlock()
-	if _, err := w.store.ReconcileObject(ctx, ref, w.opt.Now()); err != nil {
+	if _, err := w.store.ReconcileObject(ctx, ref, w.opt.Now()); err != nil && ctx.Err() == nil {
 		// The catch-up loop tries again; the records are safely stored.
 		w.opt.Logger.Error("reconcile", "sync_id", ref.SyncID, "object", ref.Object, "error", err)
 	}
