@@ -278,6 +278,9 @@ func (a *recordApply) Commit(ctx context.Context, o domain.ApplyOptions) (domain
 	}))
 	unlock()
 	a.Discard(ctx) // the hooks need no staging and no pinned connection
+	if err == nil && stats.Inserted+stats.Updated+stats.Deleted >= 50_000 {
+		a.s.analyze(ctx, "records")
+	}
 	if err == nil && stats.Seq != 0 {
 		a.s.RecordsChanged(ctx, a.set)
 	}

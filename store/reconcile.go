@@ -49,10 +49,16 @@ func (s *Store) BehindObjects(ctx context.Context) ([]ObjectRef, error) {
 // change since its last run, batch by batch, and returns how many records it
 // read. Only changed records and their items are touched.
 func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Time) (int, error) {
-	total := 0
+	total, analyzed := 0, 0
 	for {
 		n, more, err := s.reconcileBatch(ctx, ref, utc(now))
 		total += n
+		// A first upload grows the window from nothing by a million rows;
+		// fresh statistics keep the planner on the indexes as it grows.
+		if total-analyzed >= max(10_000, analyzed) {
+			s.analyze(ctx, "items", "item_keys")
+			analyzed = total
+		}
 		if err != nil || !more {
 			if total > 0 {
 				s.OperationsQueued()

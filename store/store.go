@@ -203,3 +203,13 @@ func rowsPerInsert(db *gorm.DB, columns int) int {
 func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
 	return translate(s.db.WithContext(ctx).Exec(sql, args...).Error)
 }
+
+// analyze refreshes PostgreSQL's statistics of tables that just grew a lot,
+// so that the next queries are planned for their real size (autovacuum
+// would get there only later). SQLite plans without them.
+func (s *Store) analyze(ctx context.Context, tables ...string) {
+	if s.dialect != DialectPostgres {
+		return
+	}
+	_ = s.db.WithContext(ctx).Exec("ANALYZE " + strings.Join(tables, ", ")).Error
+}
