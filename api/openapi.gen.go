@@ -1214,7 +1214,7 @@ type ItemRecord struct {
 	ExternalId string `json:"external_id"`
 
 	// Fields field values by that side's names
-	Fields map[string]interface{} `json:"fields"`
+	Fields json.RawMessage `json:"fields"`
 
 	// Id the hub's id of the record
 	Id              string     `json:"id"`

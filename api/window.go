@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -35,9 +36,13 @@ func itemRecordOut(r *domain.Record) *ItemRecord {
 	if r == nil {
 		return nil
 	}
-	fields := map[string]any(r.Fields)
+	fields := json.RawMessage(r.RawFields)
 	if fields == nil {
-		fields = map[string]any{}
+		b, err := json.Marshal(r.Fields)
+		if err != nil || r.Fields == nil {
+			b = []byte("{}")
+		}
+		fields = b
 	}
 	return &ItemRecord{
 		Id: r.ID, ExternalId: r.ExternalID, Fields: fields, Active: r.Active, Deleted: r.Deleted,

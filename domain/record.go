@@ -19,10 +19,14 @@ type Record struct {
 	Object       string
 	ExternalID   string // the id in the source system
 	Fields       Fields
-	Hash         string // content hash of Fields, Active and Deleted; unchanged records are skipped
-	Active       bool
-	Deleted      bool
-	DeletedAt    *time.Time
+	// RawFields is Fields as the store keeps them (a JSON object), set
+	// instead of Fields by reads that only pass records on to a client —
+	// the sync window's pages — so they skip decoding and encoding again.
+	RawFields []byte
+	Hash      string // content hash of Fields, Active and Deleted; unchanged records are skipped
+	Active    bool
+	Deleted   bool
+	DeletedAt *time.Time
 	// SourceUpdatedAt is the record's own updated-at, when its source reports one.
 	SourceUpdatedAt *time.Time
 	FirstSeenAt     time.Time

@@ -28,7 +28,8 @@ type Summary struct {
 // ItemStore reads the sync window. Reading never recomputes anything: items
 // are kept current as records change.
 type ItemStore interface {
-	// Items lists a window page in id order after the cursor.
+	// Items lists a window page in id order after the cursor. Its records
+	// carry RawFields, not Fields.
 	// Errors: CodeNotFound when the sync or object is not the workspace's.
 	Items(ctx context.Context, workspaceID, syncID, object string, f ItemFilter, page Page) ([]ItemView, error)
 	// Item finds one item with its records. Errors: CodeNotFound.

@@ -225,12 +225,13 @@ func (c *sideColumns) record() (*domain.Record, error) {
 	if !c.id.Valid {
 		return nil, nil
 	}
-	r := &domain.Record{ID: c.id.String, ExternalID: c.externalID.String, Active: c.active.Bool, Deleted: c.deleted.Bool, Version: c.version.Int64}
+	r := &domain.Record{ID: c.id.String, ExternalID: c.externalID.String, Active: c.active.Bool, Deleted: c.deleted.Bool,
+		Version: c.version.Int64, RawFields: []byte(c.fields.String)}
 	if c.updatedAt.Valid {
 		t := c.updatedAt.Time.UTC()
 		r.SourceUpdatedAt = &t
 	}
-	return r, decodeFields(c.fields.String, &r.Fields)
+	return r, nil
 }
 
 func scanWindowRow(rows *sql.Rows) (domain.ItemView, error) {
