@@ -75,7 +75,11 @@ type Worker struct {
 	opt        Options
 	wake       chan struct{}
 	connectors *connectors
-	reconcile  sync.Mutex // one prompt reconcile at a time per process keeps SQLite writers from queueing up
+	// reconciling holds a mutex per sync object: a second reconcile of the
+	// same object waits for the first and then reads what came since,
+	// instead of skipping the locked object and leaving the change to the
+	// catch-up loop. Different objects reconcile side by side.
+	reconciling sync.Map // domain.ObjectRef → *sync.Mutex
 }
 
 // New returns a worker; call Run to start it.
@@ -159,8 +163,9 @@ func (w *Worker) RecordsChanged(ctx context.Context, set domain.RecordSet) {
 }
 
 func (w *Worker) reconcileObject(ctx context.Context, ref domain.ObjectRef) {
-	w.reconcile.Lock()
-	defer w.reconcile.Unlock()
+	mu, _ := w.reconciling.LoadOrStore(ref, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	if _, err := w.store.ReconcileObject(ctx, ref, w.opt.Now()); err != nil && ctx.Err() == nil {
 		// The catch-up loop tries again; the records are safely stored.
 		w.opt.Logger.Error("reconcile", "sync_id", ref.SyncID, "object", ref.Object, "error", err)
