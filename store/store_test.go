@@ -243,3 +243,19 @@ func TestKeyring(t *testing.T) {
 	_, err = store.ParseKeyring("1:short")
 	require.Error(t, err)
 }
+
+func TestPrune(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	now := time.Now()
+	old := &domain.IdempotentResponse{WorkspaceID: "w", Subject: "user:u", Key: "old", Method: "POST", Path: "/v1/x", Status: 201, ContentType: "application/json", Body: []byte(`{}`), CreatedAt: now.Add(-25 * time.Hour)}
+	fresh := *old
+	fresh.Key, fresh.CreatedAt = "fresh", now
+	require.NoError(t, s.SaveIdempotentResponse(ctx, old))
+	require.NoError(t, s.SaveIdempotentResponse(ctx, &fresh))
+	n, err := s.Prune(ctx, now)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	_, err = s.IdempotentResponse(ctx, "w", "user:u", "fresh", now)
+	require.NoError(t, err, "a fresh key stays")
+}

@@ -25,6 +25,7 @@ type Store interface {
 	ObjectsReading(ctx context.Context, set domain.RecordSet) ([]domain.ObjectRef, error)
 	ReconcileObject(ctx context.Context, ref domain.ObjectRef, now time.Time) (int, error)
 	BehindObjects(ctx context.Context) ([]domain.ObjectRef, error)
+	Prune(ctx context.Context, now time.Time) (int64, error)
 }
 
 // Options tune the worker; zero values take the defaults named.
@@ -130,6 +131,7 @@ func (w *Worker) applyLoop(ctx context.Context) {
 func (w *Worker) catchUpLoop(ctx context.Context) {
 	t := time.NewTicker(w.opt.CatchUp)
 	defer t.Stop()
+	var lastPrune time.Time // applied operations and old idempotency keys go hourly
 	for {
 		select {
 		case <-ctx.Done():
@@ -145,6 +147,12 @@ func (w *Worker) catchUpLoop(ctx context.Context) {
 		}
 		for _, ref := range refs {
 			w.reconcileObject(ctx, ref)
+		}
+		if now := w.opt.Now(); now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
+			if _, err := w.store.Prune(ctx, now); err != nil && ctx.Err() == nil {
+				w.opt.Logger.Error("prune", "error", err)
+			}
 		}
 	}
 }
