@@ -26,6 +26,7 @@ type authenticator struct {
 	tokens *auth.Tokens
 	keys   *auth.KeyHasher
 	now    func() time.Time
+	users  *userCache
 }
 
 var errNoCredentials = domain.Errorf(domain.CodeUnauthorized, "authentication required: send Authorization: Bearer <access token or api key>")
@@ -57,7 +58,11 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (domain
 		return domain.Principal{}, err
 	}
 	// The token's role may be outdated; the user's current role counts, and a
-	// removed user's tokens stop working at once.
+	// removed user's tokens stop working (see userCache for how soon).
+	if u, ok := a.users.get(p.UserID, now); ok {
+		p.Role, p.Email = u.role, u.email
+		return p, nil
+	}
 	u, err := a.store.User(ctx, p.WorkspaceID, p.UserID)
 	if err != nil {
 		if domain.IsCode(err, domain.CodeNotFound) {
@@ -65,6 +70,7 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (domain
 		}
 		return domain.Principal{}, err
 	}
+	a.users.put(u, now)
 	p.Role, p.Email = u.Role, u.Email
 	return p, nil
 }

@@ -113,7 +113,7 @@ func NewServer(d Deps) (*echo.Echo, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	authn := &authenticator{store: d.Store, tokens: d.Tokens, keys: d.Keys, now: d.Now}
+	authn := &authenticator{store: d.Store, tokens: d.Tokens, keys: d.Keys, now: d.Now, users: newUserCache(time.Second)}
 	validator, err := newValidator(authn)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func NewServer(d Deps) (*echo.Echo, error) {
 		opsHandlers:        &opsHandlers{store: d.Store, version: d.Config.Version, gatherer: reg},
 		authHandlers:       newAuthHandlers(d),
 		meHandlers:         &meHandlers{store: d.Store},
-		userHandlers:       &userHandlers{store: d.Store, passwords: d.Passwords, now: d.Now},
+		userHandlers:       &userHandlers{store: d.Store, passwords: d.Passwords, now: d.Now, users: authn.users},
 		apiKeyHandlers:     &apiKeyHandlers{store: d.Store, keys: d.Keys},
 		syncHandlers:       &syncHandlers{store: d.Store, now: d.Now},
 		objectHandlers:     &objectHandlers{store: d.Store},

@@ -15,6 +15,7 @@ type userHandlers struct {
 	store     Store
 	passwords *auth.Hasher
 	now       func() time.Time
+	users     *userCache // forgets a user as soon as it changes
 }
 
 func userOut(u *domain.User) User {
@@ -94,6 +95,7 @@ func (h *userHandlers) UpdateUser(c echo.Context, id string) error {
 		patch.PasswordHash = &hash
 	}
 	u, err := h.store.UpdateUser(c.Request().Context(), principal(c).WorkspaceID, id, patch, h.now())
+	h.users.forget(id)
 	if err != nil {
 		return err
 	}
@@ -102,7 +104,9 @@ func (h *userHandlers) UpdateUser(c echo.Context, id string) error {
 
 // DeleteUser removes a user.
 func (h *userHandlers) DeleteUser(c echo.Context, id string) error {
-	if err := h.store.DeleteUser(c.Request().Context(), principal(c).WorkspaceID, id); err != nil {
+	err := h.store.DeleteUser(c.Request().Context(), principal(c).WorkspaceID, id)
+	h.users.forget(id)
+	if err != nil {
 		return err
 	}
 	return noContent(c)
