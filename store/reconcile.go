@@ -83,19 +83,21 @@ func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time
 		}
 		r := newReconciler(tx.db, *sy, objs[0].domain(), now)
 		row := objs[0]
-		cursors := map[domain.Side]*struct {
-			seq   *int64
-			after *string
-			conn  string
-			obj   string
+		sides := []struct {
+			side      domain.Side
+			conn, obj string
+			seq       *int64
+			after     *string
 		}{
-			domain.SideLeft:  {&row.LeftSeq, &row.LeftAfter, sy.LeftConnectionID, row.LeftObject},
-			domain.SideRight: {&row.RightSeq, &row.RightAfter, sy.RightConnectionID, row.RightObject},
+			{domain.SideLeft, sy.LeftConnectionID, row.LeftObject, &row.LeftSeq, &row.LeftAfter},
+			{domain.SideRight, sy.RightConnectionID, row.RightObject, &row.RightSeq, &row.RightAfter},
 		}
-		for _, side := range []domain.Side{domain.SideLeft, domain.SideRight} {
-			c := cursors[side]
+		for _, c := range sides {
+			// (seq, id) is the reading position: many records share one
+			// change number, so the id breaks the tie; the row comparison is
+			// a range on the records_seq index.
 			var recs []recordRow
-			err := tx.db.Where("connection_id = ? AND object = ? AND (seq > ? OR (seq = ? AND id > ?))", c.conn, c.obj, *c.seq, *c.seq, *c.after).
+			err := tx.db.Where("connection_id = ? AND object = ? AND (seq, id) > (?, ?)", c.conn, c.obj, *c.seq, *c.after).
 				Order("seq, id").Limit(reconcileBatch).Find(&recs).Error
 			if err != nil {
 				return translate(err)
@@ -108,7 +110,7 @@ func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time
 				*c.seq, *c.after = last.Seq, last.ID
 			}
 			n += len(recs)
-			if err := r.changed(side, recs); err != nil {
+			if err := r.changed(c.side, recs); err != nil {
 				return err
 			}
 		}
