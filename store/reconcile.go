@@ -351,16 +351,16 @@ func (r *reconciler) store() error {
 		return err
 	}
 	if len(inserts) > 0 {
-		if err := r.db.CreateInBatches(inserts, rowsPerInsert(r.db, 19)).Error; err != nil {
-			return translate(err)
+		if err := insertItems(r.db, inserts); err != nil {
+			return err
 		}
 	}
 	if err := deleteKeys(r.db, stale); err != nil {
 		return err
 	}
 	if len(keys) > 0 {
-		if err := r.db.CreateInBatches(keys, rowsPerInsert(r.db, 6)).Error; err != nil {
-			return translate(err)
+		if err := insertKeys(r.db, keys); err != nil {
+			return err
 		}
 	}
 	if err := moves.apply(r.db, r.sync.ID, r.obj.Name); err != nil {
