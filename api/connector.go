@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -96,28 +95,15 @@ func (h *connectionHandlers) PullObject(c echo.Context, id ConnectionID, object 
 	}
 	stats, err := apply.Commit(ctx, domain.ApplyOptions{
 		Mode: mode, MaxDeleteRatio: h.massDeleteRatio, ConfirmMassDelete: req.ConfirmMassDelete != nil && *req.ConfirmMassDelete,
-		Origin: domain.OriginSource, Now: h.now(),
+		Source: "pull", Origin: domain.OriginSource, Now: h.now(),
 	})
 	if err != nil {
-		return massDeleteOfPull(err, object)
+		return err
 	}
 	return c.JSON(http.StatusOK, PullResult{
 		Rows: stats.Rows, Inserted: stats.Inserted, Updated: stats.Updated, Unchanged: stats.Unchanged, Deleted: stats.Deleted,
 		DurationMs: int(time.Since(start).Milliseconds()),
 	})
-}
-
-// massDeleteOfPull words a refused mass delete for a pull; the store's
-// message speaks of uploads.
-func massDeleteOfPull(err error, object string) error {
-	var de *domain.Error
-	if !errors.As(err, &de) || de.Code != domain.CodeConflict || de.Details["would_delete"] == nil {
-		return err
-	}
-	out := *de
-	out.Message = fmt.Sprintf("this full pull of %q would delete %v of %v records, more than the allowed share; "+
-		"send confirm_mass_delete: true to apply it", object, de.Details["would_delete"], de.Details["live_records"])
-	return &out
 }
 
 // pullScope turns a request's scope into the domain's, checking that each

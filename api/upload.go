@@ -181,7 +181,7 @@ func (h *uploadHandlers) apply(ctx context.Context, up *domain.Upload, form uplo
 	}
 	st, err := staged.Commit(ctx, domain.ApplyOptions{
 		Mode: form.Mode, MaxDeleteRatio: h.ratio, ConfirmMassDelete: form.ConfirmMassDelete,
-		Origin: domain.OriginSource, Now: up.CreatedAt,
+		Source: "upload", Origin: domain.OriginSource, Now: up.CreatedAt,
 	})
 	if err != nil {
 		return err

@@ -87,8 +87,10 @@ type ApplyOptions struct {
 	// more than this share of the live records, unless ConfirmMassDelete.
 	MaxDeleteRatio    float64
 	ConfirmMassDelete bool
-	Origin            Origin
-	Now               time.Time
+	// Source names what the records came from ("upload", "pull") in messages.
+	Source string
+	Origin Origin
+	Now    time.Time
 }
 
 // ApplyStats counts what an apply changed.

@@ -270,6 +270,9 @@ func (a *recordApply) Commit(ctx context.Context, o domain.ApplyOptions) (domain
 	if o.Origin == "" {
 		o.Origin = domain.OriginSource
 	}
+	if o.Source == "" {
+		o.Source = "listing"
+	}
 	now := utc(o.Now)
 	stats := domain.ApplyStats{Rows: a.n}
 	unlock := a.s.lockWrites()
@@ -357,8 +360,8 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 		if live > 0 && float64(missing)/float64(live) > o.MaxDeleteRatio && !o.ConfirmMassDelete {
 			return &domain.Error{
 				Code: domain.CodeConflict,
-				Message: fmt.Sprintf("this full upload would delete %d of %d records (more than %.0f%%); send confirm_mass_delete=true to apply it",
-					missing, live, o.MaxDeleteRatio*100),
+				Message: fmt.Sprintf("this full %s of %q would delete %d of %d records (more than %.0f%%); send confirm_mass_delete: true to apply it",
+					o.Source, a.set.Object, missing, live, o.MaxDeleteRatio*100),
 				Details: map[string]any{"would_delete": missing, "live_records": live},
 			}
 		}
