@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -68,4 +69,28 @@ type ConnectionStore interface {
 	// DeleteConnection removes a connection and the hub's copy of its records.
 	// Errors: CodeNotFound; CodeConflict while a sync uses it.
 	DeleteConnection(ctx context.Context, workspaceID, id string) error
+}
+
+// ValidateObjects checks the objects map of a connection's config: at least
+// one object, no blank name, and each object's own problems (keyed by its
+// fields) under "objects.<name>.". Errors: CodeInvalid naming the kind.
+func ValidateObjects[T any](kind ConnectionKind, objects map[string]T, problems func(T) map[string]string) error {
+	fields := map[string]string{}
+	if len(objects) == 0 {
+		fields["objects"] = "at least one object is required"
+	}
+	for name, o := range objects {
+		at := "objects." + name
+		if strings.TrimSpace(name) == "" {
+			fields[at] = "object names must not be empty"
+			continue
+		}
+		for k, v := range problems(o) {
+			fields[at+"."+k] = v
+		}
+	}
+	if len(fields) > 0 {
+		return Invalid(fmt.Sprintf("the %s connection's config is invalid", kind), fields)
+	}
+	return nil
 }

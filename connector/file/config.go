@@ -2,8 +2,6 @@ package file
 
 import (
 	"errors"
-	"sort"
-	"strings"
 	"unicode/utf8"
 
 	"syncd/domain"
@@ -37,30 +35,7 @@ type ObjectConfig struct {
 // domain.Invalid error whose Fields are keyed by JSON path, such as
 // "objects.customers.id_column".
 func (c Config) Validate() error {
-	fields := map[string]string{}
-	if len(c.Objects) == 0 {
-		fields["objects"] = "at least one object is required"
-	}
-	names := make([]string, 0, len(c.Objects))
-	for name := range c.Objects {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		at := "objects." + name
-		if strings.TrimSpace(name) == "" {
-			fields[at] = "object names must not be empty"
-			continue
-		}
-		o := c.Objects[name]
-		for k, v := range o.problems() {
-			fields[at+"."+k] = v
-		}
-	}
-	if len(fields) > 0 {
-		return domain.Invalid("the file connection's config is invalid", fields)
-	}
-	return nil
+	return domain.ValidateObjects(domain.KindFile, c.Objects, ObjectConfig.problems)
 }
 
 // problems lists what is wrong with one object, keyed by its own fields.

@@ -5,7 +5,6 @@
 package hosted
 
 import (
-	"sort"
 	"strings"
 
 	"syncd/domain"
@@ -30,38 +29,24 @@ type ObjectConfig struct {
 // Validate checks the configuration. It returns a domain.Invalid error
 // whose Fields are keyed by JSON path, such as "objects.customers.fields".
 func (c Config) Validate() error {
-	fields := map[string]string{}
-	if len(c.Objects) == 0 {
-		fields["objects"] = "at least one object is required"
+	return domain.ValidateObjects(domain.KindHosted, c.Objects, ObjectConfig.problems)
+}
+
+// problems lists what is wrong with one object, keyed by its own fields.
+func (o ObjectConfig) problems() map[string]string {
+	out := map[string]string{}
+	if o.IDField != "" && strings.TrimSpace(o.IDField) == "" {
+		out["id_field"] = "must not be blank"
 	}
-	names := make([]string, 0, len(c.Objects))
-	for name := range c.Objects {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		at := "objects." + name
-		if strings.TrimSpace(name) == "" {
-			fields[at] = "object names must not be empty"
-			continue
+	seen := map[string]bool{}
+	for _, f := range o.Fields {
+		switch {
+		case strings.TrimSpace(f) == "":
+			out["fields"] = "field names must not be empty"
+		case seen[f]:
+			out["fields"] = "names " + f + " twice"
 		}
-		o := c.Objects[name]
-		if o.IDField != "" && strings.TrimSpace(o.IDField) == "" {
-			fields[at+".id_field"] = "must not be blank"
-		}
-		seen := map[string]bool{}
-		for _, f := range o.Fields {
-			switch {
-			case strings.TrimSpace(f) == "":
-				fields[at+".fields"] = "field names must not be empty"
-			case seen[f]:
-				fields[at+".fields"] = "names " + f + " twice"
-			}
-			seen[f] = true
-		}
+		seen[f] = true
 	}
-	if len(fields) > 0 {
-		return domain.Invalid("the hosted connection's config is invalid", fields)
-	}
-	return nil
+	return out
 }
