@@ -118,9 +118,7 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 func bodyLimit(limit int64) echo.MiddlewareFunc {
 	return middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: strconv.FormatInt(limit, 10) + "B",
-		Skipper: func(c echo.Context) bool {
-			return strings.HasSuffix(c.Path(), "/uploads") && c.Request().Method == http.MethodPost
-		},
+		Skipper: streamsBody,
 	})
 }
 

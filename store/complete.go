@@ -35,17 +35,12 @@ func opTarget(db *gorm.DB, op domain.Operation) (domain.RecordSet, error) {
 // CompleteOperation records that an operation's write succeeded: the hub's
 // copy of the target side takes the written values (origin hub, so the change
 // feed serves it and it never comes back as the side's own change), a created
-// record is linked to the item, and the operation is done. externalID is the
-// id the target gave a created record. It returns the set that changed, for
-// reconciling.
-func (s *Store) CompleteOperation(ctx context.Context, op domain.Operation, externalID string, now time.Time) (domain.RecordSet, error) {
+// record is linked to the item, and the operation is done. set is the
+// operation's target (OpTarget); externalID is the id the target gave a
+// created record.
+func (s *Store) CompleteOperation(ctx context.Context, op domain.Operation, set domain.RecordSet, externalID string, now time.Time) error {
 	now = utc(now)
-	var set domain.RecordSet
 	err := s.InTx(ctx, func(tx *Store) error {
-		var err error
-		if set, err = opTarget(tx.db, op); err != nil {
-			return err
-		}
 		if err := writeCopy(tx.db, set, op, externalID, now); err != nil {
 			return err
 		}
@@ -69,7 +64,7 @@ func (s *Store) CompleteOperation(ctx context.Context, op domain.Operation, exte
 	if err == nil {
 		s.RecordsChanged(ctx, set)
 	}
-	return set, err
+	return err
 }
 
 // writeCopy applies a successful write to the hub's copy of the target set.

@@ -34,12 +34,9 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 // apply writes one operation to its side and records the outcome.
 func (w *Worker) apply(ctx context.Context, op domain.Operation) {
 	log := w.opt.Logger.With("operation_id", op.ID, "item_id", op.ItemID, "kind", op.Kind, "side", op.Side)
-	externalID, err := w.write(ctx, op)
+	err := w.applyOnce(ctx, op)
 	if err == nil {
-		_, err = w.store.CompleteOperation(ctx, op, externalID, w.opt.Now())
-		if err == nil {
-			return
-		}
+		return
 	}
 	if ctx.Err() != nil {
 		return // shutting down: the lease runs out and another round retries it
@@ -55,14 +52,23 @@ func (w *Worker) apply(ctx context.Context, op domain.Operation) {
 	}
 }
 
+// applyOnce writes the operation to its target and records the success.
+func (w *Worker) applyOnce(ctx context.Context, op domain.Operation) error {
+	set, err := w.store.OpTarget(ctx, op)
+	if err != nil {
+		return err
+	}
+	externalID, err := w.write(ctx, op, set)
+	if err != nil {
+		return err
+	}
+	return w.store.CompleteOperation(ctx, op, set, externalID, w.opt.Now())
+}
+
 // write performs the operation on its side and returns the id a created
 // record got. Hosted and file sides are the hub's own copy, which
 // CompleteOperation writes; REST sides go through their connector first.
-func (w *Worker) write(ctx context.Context, op domain.Operation) (string, error) {
-	set, err := w.store.OpTarget(ctx, op)
-	if err != nil {
-		return "", err
-	}
+func (w *Worker) write(ctx context.Context, op domain.Operation, set domain.RecordSet) (string, error) {
 	conn, err := w.store.Connection(ctx, op.WorkspaceID, set.ConnectionID)
 	if err != nil {
 		return "", err

@@ -19,7 +19,7 @@ import (
 type Store interface {
 	ClaimOperations(ctx context.Context, n int, lease time.Duration, now time.Time) ([]domain.Operation, error)
 	FailOperation(ctx context.Context, op domain.Operation, msg string, retryAt, now time.Time) error
-	CompleteOperation(ctx context.Context, op domain.Operation, externalID string, now time.Time) (domain.RecordSet, error)
+	CompleteOperation(ctx context.Context, op domain.Operation, set domain.RecordSet, externalID string, now time.Time) error
 	OpTarget(ctx context.Context, op domain.Operation) (domain.RecordSet, error)
 	Connection(ctx context.Context, workspaceID, id string) (*domain.Connection, error)
 	ObjectsReading(ctx context.Context, set domain.RecordSet) ([]domain.ObjectRef, error)
