@@ -117,7 +117,7 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 // their files and enforce their own, larger limits.
 func bodyLimit(limit int64) echo.MiddlewareFunc {
 	return middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit: strconv.FormatInt(limit, 10) + "B",
+		Limit:   strconv.FormatInt(limit, 10) + "B",
 		Skipper: streamsBody,
 	})
 }
