@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -39,4 +42,18 @@ func RecordHashEncoded(fields []byte, r Record) string {
 		h.Write([]byte(r.SourceUpdatedAt.UTC().Format(time.RFC3339Nano)))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// fmtFields prints fields in key order, for hashing values json cannot encode.
+func fmtFields(f Fields) string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%q=%#v;", k, f[k])
+	}
+	return b.String()
 }
