@@ -15,10 +15,11 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
+
+	"syncd/bench/syncdproc"
 )
 
 // result is one measured step.
@@ -55,13 +56,12 @@ func run(rows int, pgURL string, sqlite bool, bin, dir string) error {
 		dir = d
 	}
 	if bin == "" {
-		bin = filepath.Join(dir, "syncd")
-		log.Printf("building %s", bin)
-		build := exec.Command("go", "build", "-o", bin, "./cmd/syncd")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("build syncd: %w", err)
+		log.Printf("building syncd")
+		b, err := syncdproc.Build(dir)
+		if err != nil {
+			return err
 		}
+		bin = b
 	}
 	first, changed := filepath.Join(dir, "kunden.csv"), filepath.Join(dir, "kunden-1pct.csv")
 	start := time.Now()
@@ -77,7 +77,7 @@ func run(rows int, pgURL string, sqlite bool, bin, dir string) error {
 	var results []result
 	var copyTook time.Duration
 	if pgURL != "" {
-		dbURL, drop, err := createDatabase(ctx, pgURL)
+		dbURL, drop, err := syncdproc.FreshPostgres(ctx, pgURL)
 		if err != nil {
 			return err
 		}
@@ -109,11 +109,12 @@ var categorise bool
 
 // measure runs one server and times the first upload and the re-upload.
 func measure(ctx context.Context, name, bin, dbURL, dataDir, first, changed string, rows int) ([]result, error) {
-	srv, err := startServer(ctx, bin, dbURL, dataDir)
+	p, err := syncdproc.StartServer(ctx, bin, dbURL, dataDir)
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	defer p.Stop()
+	srv := server{p}
 	conn, err := srv.createConnection()
 	if err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func measure(ctx context.Context, name, bin, dbURL, dataDir, first, changed stri
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", name, step.label, err)
 		}
-		out = append(out, result{db: name, step: step.label, rows: rows, took: took, rssMiB: srv.peakRSS(), stats: stats})
+		out = append(out, result{db: name, step: step.label, rows: rows, took: took, rssMiB: srv.PeakRSS(), stats: stats})
 	}
 	return out, nil
 }

@@ -1,126 +1,29 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // creates and drops the benchmark database
+	"syncd/bench/syncdproc"
 )
 
-// server is a running syncd process.
-type server struct {
-	cmd   *exec.Cmd
-	base  string
-	token string
-}
-
-const (
-	adminEmail    = "bench@example.com"
-	adminPassword = "bench-password-1234"
-)
-
-// startServer starts syncd on a free port and logs in as the first admin.
-func startServer(ctx context.Context, bin, dbURL, dataDir string) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.CommandContext(ctx, bin, "serve")
-	cmd.Env = append(os.Environ(),
-		"SYNCD_ADDR="+addr, "DATABASE_URL="+dbURL, "SYNCD_DATA_DIR="+dataDir,
-		"SYNCD_ADMIN_EMAIL="+adminEmail, "SYNCD_ADMIN_PASSWORD="+adminPassword,
-		"SYNCD_LOG_LEVEL=warn", "SYNCD_RATE_LIMIT=0",
-	)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, base: "http://" + addr}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		res, err := http.Get(s.base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("syncd did not become ready at %s", s.base)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := s.call("POST", "/v1/auth/login", map[string]string{"email": adminEmail, "password": adminPassword}, 200, &tok); err != nil {
-		s.stop()
-		return nil, err
-	}
-	s.token = tok.AccessToken
-	return s, nil
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-}
-
-// call sends a JSON request and decodes the answer, which must have status want.
-func (s *server) call(method, path string, body any, want int, out any) error {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, s.base+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	text, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		return fmt.Errorf("%s %s answered %d: %s", method, path, res.StatusCode, text)
-	}
-	if out != nil {
-		return json.Unmarshal(text, out)
-	}
-	return nil
-}
+// server is a running syncd process with the calls this benchmark makes.
+type server struct{ *syncdproc.Process }
 
 // createConnection makes the file connection the uploads go to.
 func (s *server) createConnection() (string, error) {
 	var c struct {
 		ID string `json:"id"`
 	}
-	err := s.call("POST", "/v1/connections", map[string]any{
+	err := s.Call("POST", "/v1/connections", map[string]any{
 		"name": "ERP export", "kind": "file",
 		"config": map[string]any{"objects": map[string]any{"customers": map[string]any{
 			"id_column": "Kundennr", "active_column": "Aktiv", "updated_at_column": "Geändert",
@@ -136,12 +39,12 @@ func (s *server) createSync(fileConn string) error {
 	var hosted, sy struct {
 		ID string `json:"id"`
 	}
-	err := s.call("POST", "/v1/connections", map[string]any{"name": "hub", "kind": "hosted",
+	err := s.Call("POST", "/v1/connections", map[string]any{"name": "hub", "kind": "hosted",
 		"config": map[string]any{"objects": map[string]any{"customers": map[string]any{}}}}, 201, &hosted)
 	if err != nil {
 		return err
 	}
-	return s.call("POST", "/v1/syncs", map[string]any{
+	return s.Call("POST", "/v1/syncs", map[string]any{
 		"name": "customers", "left_connection_id": hosted.ID, "right_connection_id": fileConn,
 		"objects": []any{map[string]any{
 			"name": "customers", "left_object": "customers", "right_object": "customers",
@@ -178,9 +81,9 @@ func (s *server) upload(conn, path string) (time.Duration, string, error) {
 		}
 		pw.CloseWithError(err)
 	}()
-	req, _ := http.NewRequest("POST", s.base+"/v1/connections/"+conn+"/uploads", pr)
+	req, _ := http.NewRequest("POST", s.Base+"/v1/connections/"+conn+"/uploads", pr)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
 	start := time.Now()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -195,48 +98,6 @@ func (s *server) upload(conn, path string) (time.Duration, string, error) {
 	var u struct{ Inserted, Updated, Unchanged, Deleted int }
 	_ = json.Unmarshal(body, &u)
 	return took, fmt.Sprintf("+%d ~%d =%d -%d", u.Inserted, u.Updated, u.Unchanged, u.Deleted), nil
-}
-
-// peakRSS reads the server's resident high-water mark in MiB.
-func (s *server) peakRSS() float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
-// createDatabase makes a fresh database next to the one base names and
-// returns its URL and a function that drops it.
-func createDatabase(ctx context.Context, base string) (string, func(), error) {
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 4)
-	rand.Read(b)
-	name := "syncd_bench_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		return "", nil, fmt.Errorf("create benchmark database: %w", err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	drop := func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	}
-	return u.String(), drop, nil
 }
 
 // psqlCopy loads the file into a plain ten-column table with psql's \copy

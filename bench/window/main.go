@@ -14,18 +14,13 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"syncd/auth"
+	"syncd/bench/syncdproc"
 	"syncd/store"
-)
-
-const (
-	adminEmail    = "bench@example.com"
-	adminPassword = "bench-password-1234"
 )
 
 func hashPassword(ctx context.Context, pw string) (string, error) {
@@ -55,9 +50,9 @@ func run(items, conflicts int, pgURL string, sqlite bool, d time.Duration) error
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "syncd")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/syncd").CombinedOutput(); err != nil {
-		return fmt.Errorf("build syncd: %v\n%s", err, out)
+	bin, err := syncdproc.Build(dir)
+	if err != nil {
+		return err
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -66,7 +61,7 @@ func run(items, conflicts int, pgURL string, sqlite bool, d time.Duration) error
 	var rows []row
 	dbs := map[string]string{}
 	if pgURL != "" {
-		u, drop, err := freshPostgres(ctx, pgURL)
+		u, drop, err := syncdproc.FreshPostgres(ctx, pgURL)
 		if err != nil {
 			return err
 		}
@@ -121,28 +116,28 @@ func measure(ctx context.Context, db, url, bin, self, dir string, items, conflic
 		return nil, err
 	}
 	log.Printf("%s: seeded %d items in %s", db, items, time.Since(start).Round(time.Millisecond))
-	srv, err := startServer(ctx, bin, url, filepath.Join(dir, db+"-data"))
+	srv, err := syncdproc.StartServer(ctx, bin, url, filepath.Join(dir, db+"-data"))
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	bare, err := startBare(ctx, self)
 	if err != nil {
 		return nil, err
 	}
-	defer bare.stop()
-	window := srv.base + "/v1/syncs/" + f.syncID + "/objects/customers/window?limit=50"
+	defer bare.Stop()
+	window := srv.Base + "/v1/syncs/" + f.syncID + "/objects/customers/window?limit=50"
 	loads := []struct{ name, url string }{
-		{"bare echo", bare.base + "/bare"},
+		{"bare echo", bare.Base + "/bare"},
 		{"window, first page", window},
 		{"window, page at 90%", window + "&cursor=" + cursor(f.deepCursor)},
 		{"window, conflicts only", window + "&category=conflict"},
-		{"summary", srv.base + "/v1/syncs/" + f.syncID + "/objects/customers/window/summary"},
+		{"summary", srv.Base + "/v1/syncs/" + f.syncID + "/objects/customers/window/summary"},
 	}
 	var out []row
 	var base float64
 	for i, l := range loads {
-		rps, p50, p99, err := hey(l.url, srv.token, d)
+		rps, p50, p99, err := hey(l.url, srv.Token, d)
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +149,7 @@ func measure(ctx context.Context, db, url, bin, self, dir string, items, conflic
 		}
 		out = append(out, r)
 	}
-	took, n, err := srv.bulkResolve(f.syncID)
+	took, n, err := bulkResolve(srv, f.syncID)
 	if err != nil {
 		return nil, err
 	}

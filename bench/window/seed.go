@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"syncd/bench/syncdproc"
 	"syncd/domain"
 	"syncd/store"
 )
@@ -25,11 +26,11 @@ type fixture struct {
 func seed(ctx context.Context, s *store.Store, n, conflicts int) (fixture, error) {
 	var f fixture
 	w := &domain.Workspace{Name: "bench"}
-	hash, err := hashPassword(ctx, adminPassword)
+	hash, err := hashPassword(ctx, syncdproc.AdminPassword)
 	if err != nil {
 		return f, err
 	}
-	if err := s.CreateWorkspace(ctx, w, &domain.User{Email: adminEmail, PasswordHash: hash}); err != nil {
+	if err := s.CreateWorkspace(ctx, w, &domain.User{Email: syncdproc.AdminEmail, PasswordHash: hash}); err != nil {
 		return f, err
 	}
 	var conns [2]string

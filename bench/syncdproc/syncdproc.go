@@ -1,0 +1,184 @@
+// Package syncdproc runs syncd as a separate process for the benchmarks
+// under bench/: it builds the binary, starts it on a free port against a
+// database, logs in as the first admin, calls the API, reads the process's
+// peak memory, and makes and drops fresh PostgreSQL databases.
+package syncdproc
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // creates and drops the benchmark databases
+)
+
+// The first admin every benchmark server has.
+const (
+	AdminEmail    = "bench@example.com"
+	AdminPassword = "bench-password-1234"
+)
+
+// Build compiles ./cmd/syncd into dir and returns the binary's path.
+func Build(dir string) (string, error) {
+	bin := dir + "/syncd"
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/syncd").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build syncd: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Process is a started child process and the URL it serves.
+type Process struct {
+	Cmd   *exec.Cmd
+	Base  string
+	Token string // the admin's access token, for a syncd server
+}
+
+// FreeAddr is a loopback address nobody listens on now.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// Start runs cmd, which listens on addr, and waits until path answers 200.
+func Start(cmd *exec.Cmd, addr, path string) (*Process, error) {
+	p := &Process{Cmd: cmd, Base: "http://" + addr}
+	p.Cmd.Stdout, p.Cmd.Stderr = io.Discard, os.Stderr
+	if err := p.Cmd.Start(); err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if res, err := http.Get(p.Base + path); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+	}
+	p.Stop()
+	return nil, fmt.Errorf("%s did not answer %s", cmd.Path, path)
+}
+
+// StartServer starts `syncd serve` on dbURL with rate limiting off, the
+// first admin as above, and logs in.
+func StartServer(ctx context.Context, bin, dbURL, dataDir string) (*Process, error) {
+	addr, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "serve")
+	cmd.Env = append(os.Environ(),
+		"SYNCD_ADDR="+addr, "DATABASE_URL="+dbURL, "SYNCD_DATA_DIR="+dataDir,
+		"SYNCD_ADMIN_EMAIL="+AdminEmail, "SYNCD_ADMIN_PASSWORD="+AdminPassword,
+		"SYNCD_LOG_LEVEL=warn", "SYNCD_RATE_LIMIT=0",
+	)
+	p, err := Start(cmd, addr, "/readyz")
+	if err != nil {
+		return nil, err
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := p.Call("POST", "/v1/auth/login", map[string]string{"email": AdminEmail, "password": AdminPassword}, http.StatusOK, &tok); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	p.Token = tok.AccessToken
+	return p, nil
+}
+
+// Stop interrupts the process, as SIGINT does, and waits for it.
+func (p *Process) Stop() {
+	_ = p.Cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = p.Cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = p.Cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Call sends a JSON request as the admin and decodes the answer, which
+// must have status want.
+func (p *Process) Call(method, path string, body any, want int, out any) error {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, p.Base+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if p.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.Token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	text, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		return fmt.Errorf("%s %s answered %d: %.300s", method, path, res.StatusCode, text)
+	}
+	if out != nil {
+		return json.Unmarshal(text, out)
+	}
+	return nil
+}
+
+// PeakRSS reads the process's resident high-water mark in MiB.
+func (p *Process) PeakRSS() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// FreshPostgres creates an empty database on the server base names and
+// returns its URL and the function that drops it.
+func FreshPostgres(ctx context.Context, base string) (string, func(), error) {
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := "syncd_bench_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create benchmark database: %w", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	drop := func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	}
+	return u.String(), drop, nil
+}
