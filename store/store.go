@@ -198,12 +198,6 @@ func rowsPerInsert(db *gorm.DB, columns int) int {
 	return max(1, 1000/columns)
 }
 
-// Exec runs one SQL statement outside the domain's methods. It exists for
-// benchmark fixtures and operators' scripts; the application never needs it.
-func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
-	return translate(s.db.WithContext(ctx).Exec(sql, args...).Error)
-}
-
 // analyze refreshes PostgreSQL's statistics of tables that just grew a lot,
 // so that the next queries are planned for their real size (autovacuum
 // would get there only later). SQLite plans without them.

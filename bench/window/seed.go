@@ -69,7 +69,7 @@ func seed(ctx context.Context, s *store.Store, n, conflicts int) (fixture, error
 			SELECT 'r-%d-' || %s, '%s', '%s', 'customers', 'c' || i,
 			'{"number":"' || i || '","name":"' || %s || '"}', 'h' || i, true, false, '%s', '%s', '%s', 1, 'source', 1
 			FROM (`+series+`) AS g`, side, pad, w.ID, conn, name, now, now, now, n)
-		if err := s.Exec(ctx, q); err != nil {
+		if err := runSQL(ctx, s, q); err != nil {
 			return f, fmt.Errorf("seed records: %w", err)
 		}
 	}
@@ -84,21 +84,27 @@ func seed(ctx context.Context, s *store.Store, n, conflicts int) (fixture, error
 		CASE WHEN i <= %[5]d THEN 'conflict' WHEN i > %[4]d THEN 'new' ELSE 'synced' END, true, 'ok', '',
 		CASE WHEN i <= %[5]d THEN '["name"]' ELSE '[]' END, 'c' || i || ' customer ' || i, 1, '%[6]s'
 		FROM (`+series+`) AS g`, pad, w.ID, sy.ID, newFrom, conflicts, now, n)
-	if err := s.Exec(ctx, q); err != nil {
+	if err := runSQL(ctx, s, q); err != nil {
 		return f, fmt.Errorf("seed items: %w", err)
 	}
 	// The right side's records past newFrom have no item: drop them.
-	if err := s.Exec(ctx, fmt.Sprintf(`DELETE FROM records WHERE connection_id = '%s' AND external_id IN (SELECT 'c' || i FROM (`+series+`) AS g WHERE i > %d)`, conns[1], n, newFrom)); err != nil {
+	if err := runSQL(ctx, s, fmt.Sprintf(`DELETE FROM records WHERE connection_id = '%s' AND external_id IN (SELECT 'c' || i FROM (`+series+`) AS g WHERE i > %d)`, conns[1], n, newFrom)); err != nil {
 		return f, err
 	}
-	if err := s.Exec(ctx, fmt.Sprintf(`UPDATE sync_objects SET left_seq = 2, right_seq = 2 WHERE sync_id = '%s'`, sy.ID)); err != nil {
+	if err := runSQL(ctx, s, fmt.Sprintf(`UPDATE sync_objects SET left_seq = 2, right_seq = 2 WHERE sync_id = '%s'`, sy.ID)); err != nil {
 		return f, err
 	}
 	if pg {
-		if err := s.Exec(ctx, "ANALYZE"); err != nil {
+		if err := runSQL(ctx, s, "ANALYZE"); err != nil {
 			return f, err
 		}
 	}
 	f.deepCursor = fmt.Sprintf("i-%09d", n*9/10)
 	return f, nil
+}
+
+// runSQL runs one fixture statement on the store's pool.
+func runSQL(ctx context.Context, s *store.Store, sql string) error {
+	_, err := s.SQL().ExecContext(ctx, sql)
+	return err
 }
