@@ -58,7 +58,6 @@ func run(items, conflicts int, pgURL string, sqlite bool, d time.Duration) error
 	if err != nil {
 		return err
 	}
-	var rows []row
 	dbs := map[string]string{}
 	if pgURL != "" {
 		u, drop, err := syncdproc.FreshPostgres(ctx, pgURL)
@@ -80,8 +79,8 @@ func run(items, conflicts int, pgURL string, sqlite bool, d time.Duration) error
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		rows = append(rows, r...)
-		printRows(rows) // so far, in case a later database fails
+
+		printRows(r) // each database as it finishes, in case a later one fails
 	}
 	return nil
 }
