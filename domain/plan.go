@@ -45,6 +45,14 @@ type Operation struct {
 	CreatedAt     time.Time
 }
 
+// Completion is an operation whose write succeeded: Target is the record
+// set it wrote to, ExternalID the id the target gave a created record.
+type Completion struct {
+	Op         Operation
+	Target     RecordSet
+	ExternalID string
+}
+
 // ReconcileInput is one item with everything needed to reconcile it or plan
 // an action on it. Left and Right are the item's records, nil where absent.
 type ReconcileInput struct {

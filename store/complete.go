@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -32,64 +33,154 @@ func opTarget(db *gorm.DB, op domain.Operation) (domain.RecordSet, error) {
 	return domain.RecordSet{}, domain.Errorf(domain.CodeNotFound, "sync object %q not found", op.Object)
 }
 
-// CompleteOperation records that an operation's write succeeded: the hub's
-// copy of the target side takes the written values (origin hub, so the change
-// feed serves it and it never comes back as the side's own change), a created
-// record is linked to the item, and the operation is done. set is the
-// operation's target (OpTarget); externalID is the id the target gave a
-// created record.
-func (s *Store) CompleteOperation(ctx context.Context, op domain.Operation, set domain.RecordSet, externalID string, now time.Time) error {
+// CompleteOperations records, in one transaction, that the operations'
+// writes succeeded: the hub's copy of each target takes the written values
+// (origin hub, so the change feed serves them and they never come back as the
+// side's own changes), created records are linked to their items, the
+// operations are done and their items ok, or pending while another write of
+// theirs is queued. A worker completes a whole round of writes to the hub's
+// own copies at once; a batch fails or commits whole.
+func (s *Store) CompleteOperations(ctx context.Context, done []domain.Completion, now time.Time) error {
+	if len(done) == 0 {
+		return nil
+	}
 	now = utc(now)
+	sets := map[domain.RecordSet]bool{}
 	err := s.InTx(ctx, func(tx *Store) error {
-		if err := writeCopy(tx.db, set, op, externalID, now); err != nil {
-			return err
-		}
-		if err := tx.db.Model(&operationRow{}).Where("id = ?", op.ID).Updates(map[string]any{
-			"status": string(domain.OpDone), "error": "", "lease_until": nil, "updated_at": now,
-		}).Error; err != nil {
-			return translate(err)
-		}
-		busy, err := busyItems(tx.db, []string{op.ItemID}, true)
+		seq, err := nextSeq(tx.db, done[0].Op.WorkspaceID)
 		if err != nil {
 			return err
 		}
-		status := domain.StatusOK
-		if busy[op.ItemID] {
-			status = domain.StatusPending
+		copies := map[domain.RecordSet]*copyWrites{}
+		for _, c := range done {
+			w := copies[c.Target]
+			if w == nil {
+				w = &copyWrites{set: c.Target, seq: seq, now: now}
+				copies[c.Target] = w
+				sets[c.Target] = true
+			}
+			w.add(c)
 		}
-		return translate(tx.db.Model(&itemRow{}).Where("id = ?", op.ItemID).Updates(map[string]any{
-			"status": string(status), "error": "", "version": gorm.Expr("version + 1"), "updated_at": now,
-		}).Error)
+		for _, w := range copies {
+			if err := w.write(tx.db); err != nil {
+				return err
+			}
+		}
+		return finishOperations(tx.db, done, now)
 	})
 	if err == nil {
-		s.RecordsChanged(ctx, set)
+		for set := range sets {
+			s.RecordsChanged(ctx, set)
+		}
 	}
 	return err
 }
 
-// writeCopy applies a successful write to the hub's copy of the target set.
-func writeCopy(db *gorm.DB, set domain.RecordSet, op domain.Operation, externalID string, now time.Time) error {
-	if externalID == "" {
-		externalID = op.ExternalID
+// copyWrites gathers the completed writes to one record set: read the
+// records they touch once, apply the writes in order, store the results in
+// multi-row statements.
+type copyWrites struct {
+	set  domain.RecordSet
+	seq  int64
+	now  time.Time
+	done []domain.Completion
+}
+
+func (w *copyWrites) add(c domain.Completion) {
+	w.done = append(w.done, c)
+}
+
+func (w *copyWrites) write(db *gorm.DB) error {
+	ids := make([]string, len(w.done))
+	for i, c := range w.done {
+		ids[i] = targetID(c)
 	}
-	var rows []recordRow
-	err := db.Where("connection_id = ? AND object = ? AND external_id = ?", set.ConnectionID, set.Object, externalID).Limit(1).Find(&rows).Error
+	stored, err := recordsByExternalID(db, w.set, ids)
 	if err != nil {
-		return translate(err)
+		return err
 	}
-	var rec domain.Record
-	exists := len(rows) == 1
-	if exists {
-		if rec, err = rows[0].domain(nil); err != nil {
+	recs := map[string]*domain.Record{}
+	exists := map[string]bool{}
+	for id, rec := range stored {
+		recs[id], exists[id] = rec, true
+	}
+	var (
+		created []domain.Completion
+		order   []string // external ids in the order first written
+		written = map[string]bool{}
+	)
+	for _, c := range w.done {
+		id := targetID(c)
+		rec := recs[id]
+		if rec == nil {
+			if c.Op.Kind != domain.OpCreate {
+				continue // the record left the copy meanwhile; the target has the write
+			}
+			rec = &domain.Record{ID: newID(), ExternalID: id, Active: true, FirstSeenAt: w.now}
+			recs[id] = rec
+		}
+		if !written[id] {
+			written[id] = true
+			order = append(order, id)
+		}
+		applyWrite(rec, c.Op, w.now)
+		if c.Op.Kind == domain.OpCreate {
+			created = append(created, c)
+		}
+	}
+	var inserts, updates []recordRow
+	for _, id := range order {
+		row, err := w.row(recs[id])
+		if err != nil {
 			return err
 		}
-	} else {
-		if op.Kind != domain.OpCreate {
-			// The record left the copy meanwhile; the target has the write.
-			return nil
+		if exists[id] {
+			updates = append(updates, row)
+		} else {
+			inserts = append(inserts, row)
 		}
-		rec = domain.Record{ID: newID(), ExternalID: externalID, Active: true, FirstSeenAt: now}
 	}
+	if err := updateRecords(db, updates); err != nil {
+		return err
+	}
+	if err := insertRecords(db, inserts); err != nil {
+		return err
+	}
+	for _, c := range created {
+		if err := linkCreated(db, c.Op, recs[targetID(c)].ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *copyWrites) row(rec *domain.Record) (recordRow, error) {
+	fields, err := encodeFields(rec.Fields)
+	if err != nil {
+		return recordRow{}, err
+	}
+	hash := domain.RecordHash(*rec)
+	if rec.Deleted {
+		hash = "" // as a tombstone of a full apply: a record that comes back counts as changed
+	}
+	return recordRow{
+		ID: rec.ID, WorkspaceID: w.set.WorkspaceID, ConnectionID: w.set.ConnectionID, Object: w.set.Object, ExternalID: rec.ExternalID,
+		Fields: fields, Hash: hash, Active: rec.Active, Deleted: rec.Deleted, DeletedAt: rec.DeletedAt, SourceUpdatedAt: rec.SourceUpdatedAt,
+		FirstSeenAt: rec.FirstSeenAt, LastSeenAt: w.now, ChangedAt: w.now, Seq: w.seq, Origin: string(domain.OriginHub), Version: rec.Version + 1,
+	}, nil
+}
+
+// targetID is the external id a completed write landed on.
+func targetID(c domain.Completion) string {
+	if c.ExternalID != "" {
+		return c.ExternalID
+	}
+	return c.Op.ExternalID
+}
+
+// applyWrite changes the hub's copy of a record as the operation changed the
+// record itself.
+func applyWrite(rec *domain.Record, op domain.Operation, now time.Time) {
 	switch op.Kind {
 	case domain.OpCreate:
 		rec.Fields, rec.Active, rec.Deleted, rec.DeletedAt = domain.Fields{}, true, false, nil
@@ -109,35 +200,47 @@ func writeCopy(db *gorm.DB, set domain.RecordSet, op domain.Operation, externalI
 	case domain.OpDelete:
 		rec.Deleted, rec.DeletedAt = true, &now
 	}
-	seq, err := nextSeq(db, set.WorkspaceID)
+}
+
+// finishOperations marks the operations done and their items ok, or pending
+// while another write of theirs is still queued.
+func finishOperations(db *gorm.DB, done []domain.Completion, now time.Time) error {
+	opIDs := make([]string, len(done))
+	itemIDs := make([]string, len(done))
+	for i, c := range done {
+		opIDs[i], itemIDs[i] = c.Op.ID, c.Op.ItemID
+	}
+	for start := 0; start < len(opIDs); start += 900 {
+		err := db.Model(&operationRow{}).Where("id IN ?", opIDs[start:min(start+900, len(opIDs))]).Updates(map[string]any{
+			"status": string(domain.OpDone), "error": "", "lease_until": nil, "updated_at": now,
+		}).Error
+		if err != nil {
+			return translate(err)
+		}
+	}
+	busy, err := busyItems(db, itemIDs, true)
 	if err != nil {
 		return err
 	}
-	fields, err := encodeFields(rec.Fields)
-	if err != nil {
-		return err
+	byStatus := map[domain.ItemStatus][]string{}
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(itemIDs))) {
+		st := domain.StatusOK
+		if busy[id] {
+			st = domain.StatusPending
+		}
+		byStatus[st] = append(byStatus[st], id)
 	}
-	hash := domain.RecordHash(rec)
-	if rec.Deleted {
-		hash = "" // as a tombstone of a full apply: a record that comes back counts as changed
+	for st, ids := range byStatus {
+		for start := 0; start < len(ids); start += 900 {
+			err := db.Model(&itemRow{}).Where("id IN ?", ids[start:min(start+900, len(ids))]).Updates(map[string]any{
+				"status": string(st), "error": "", "version": gorm.Expr("version + 1"), "updated_at": now,
+			}).Error
+			if err != nil {
+				return translate(err)
+			}
+		}
 	}
-	row := recordRow{
-		ID: rec.ID, WorkspaceID: set.WorkspaceID, ConnectionID: set.ConnectionID, Object: set.Object, ExternalID: externalID,
-		Fields: fields, Hash: hash, Active: rec.Active, Deleted: rec.Deleted, DeletedAt: rec.DeletedAt, SourceUpdatedAt: rec.SourceUpdatedAt,
-		FirstSeenAt: rec.FirstSeenAt, LastSeenAt: now, ChangedAt: now, Seq: seq, Origin: string(domain.OriginHub), Version: rec.Version + 1,
-	}
-	if exists {
-		err = db.Model(&recordRow{}).Where("id = ?", rec.ID).Select("*").Omit("id", "first_seen_at").Updates(&row).Error
-	} else {
-		err = db.Create(&row).Error
-	}
-	if err != nil {
-		return translate(err)
-	}
-	if op.Kind != domain.OpCreate {
-		return nil
-	}
-	return linkCreated(db, op, rec.ID)
+	return nil
 }
 
 // linkCreated pairs the item with the record its create made.

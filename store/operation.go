@@ -125,11 +125,17 @@ func (s *Store) ClaimOperations(ctx context.Context, n int, lease time.Duration,
 	now = utc(now)
 	var out []domain.Operation
 	err := s.InTx(ctx, func(tx *Store) error {
-		var rows []operationRow
-		err := tx.db.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
-			Where("(status = ? AND next_attempt_at <= ?) OR (status = ? AND lease_until < ?)",
-				string(domain.OpPending), now, string(domain.OpRunning), now).
+		// Two range scans of operations_due rather than one OR, which
+		// PostgreSQL answers by sorting every queued operation.
+		var rows, due []operationRow
+		lock := clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}
+		err := tx.db.Clauses(lock).Where("status = ? AND lease_until < ?", string(domain.OpRunning), now).
 			Order("next_attempt_at, id").Limit(n).Find(&rows).Error
+		if err == nil && len(rows) < n {
+			err = tx.db.Clauses(lock).Where("status = ? AND next_attempt_at <= ?", string(domain.OpPending), now).
+				Order("next_attempt_at, id").Limit(n - len(rows)).Find(&due).Error
+			rows = append(rows, due...)
+		}
 		if err != nil || len(rows) == 0 {
 			return translate(err)
 		}

@@ -10,37 +10,115 @@ import (
 	"syncd/domain"
 )
 
-// RunOnce claims one batch of due operations and applies them, several at a
-// time, returning how many it claimed.
+// RunOnce claims one batch of due operations and applies them, returning
+// how many it claimed. Writes to the hub's own copies (hosted and file sides)
+// complete together in one transaction; writes through a connector run
+// several at a time.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	ops, err := w.store.ClaimOperations(ctx, w.opt.Batch, w.opt.Lease, w.opt.Now())
 	if err != nil || len(ops) == 0 {
 		return 0, err
 	}
+	r := round{w: w, sets: map[string]domain.RecordSet{}, conns: map[string]*domain.Connection{}}
+	var own []domain.Completion
+	var remote []target
+	for _, op := range ops {
+		t, err := r.target(ctx, op)
+		switch {
+		case err != nil:
+			w.fail(ctx, op, err)
+		case t.conn.Kind == domain.KindREST:
+			remote = append(remote, t)
+		default:
+			own = append(own, domain.Completion{Op: op, Target: t.set})
+		}
+	}
+	w.complete(ctx, own)
 	slots := make(chan struct{}, w.opt.Concurrency)
 	var wg sync.WaitGroup
-	for _, op := range ops {
+	for _, t := range remote {
 		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			w.apply(ctx, op)
+			w.applyRemote(ctx, t)
 		}()
 	}
 	wg.Wait()
 	return len(ops), nil
 }
 
-// apply writes one operation to its side and records the outcome.
-func (w *Worker) apply(ctx context.Context, op domain.Operation) {
-	log := w.opt.Logger.With("operation_id", op.ID, "item_id", op.ItemID, "kind", op.Kind, "side", op.Side)
-	err := w.applyOnce(ctx, op)
-	if err == nil {
+// target is where an operation writes: the record set and its connection.
+type target struct {
+	op   domain.Operation
+	set  domain.RecordSet
+	conn *domain.Connection
+}
+
+// round remembers the targets and connections one batch looked up.
+type round struct {
+	w     *Worker
+	sets  map[string]domain.RecordSet // by sync, object and side
+	conns map[string]*domain.Connection
+}
+
+func (r *round) target(ctx context.Context, op domain.Operation) (target, error) {
+	key := op.SyncID + "\x00" + op.Object + "\x00" + string(op.Side)
+	set, ok := r.sets[key]
+	if !ok {
+		var err error
+		if set, err = r.w.store.OpTarget(ctx, op); err != nil {
+			return target{}, err
+		}
+		r.sets[key] = set
+	}
+	conn, ok := r.conns[set.ConnectionID]
+	if !ok {
+		var err error
+		if conn, err = r.w.store.Connection(ctx, op.WorkspaceID, set.ConnectionID); err != nil {
+			return target{}, err
+		}
+		r.conns[set.ConnectionID] = conn
+	}
+	return target{op: op, set: set, conn: conn}, nil
+}
+
+// complete records writes to the hub's own copies, all in one transaction;
+// when that fails, one by one, so one bad write fails alone.
+func (w *Worker) complete(ctx context.Context, done []domain.Completion) {
+	err := w.store.CompleteOperations(ctx, done, w.opt.Now())
+	if err == nil || len(done) < 2 {
+		if err != nil {
+			w.fail(ctx, done[0].Op, err)
+		}
 		return
 	}
+	for _, c := range done {
+		if err := w.store.CompleteOperations(ctx, []domain.Completion{c}, w.opt.Now()); err != nil {
+			w.fail(ctx, c.Op, err)
+		}
+	}
+}
+
+// applyRemote writes one operation through its side's connector and records
+// the outcome.
+func (w *Worker) applyRemote(ctx context.Context, t target) {
+	externalID, err := w.write(ctx, t)
+	if err == nil {
+		err = w.store.CompleteOperations(ctx, []domain.Completion{{Op: t.op, Target: t.set, ExternalID: externalID}}, w.opt.Now())
+	}
+	if err != nil {
+		w.fail(ctx, t.op, err)
+	}
+}
+
+// fail records a failed attempt: retried after a backoff while the failure
+// may pass and attempts remain, given up otherwise.
+func (w *Worker) fail(ctx context.Context, op domain.Operation, err error) {
 	if ctx.Err() != nil {
 		return // shutting down: the lease runs out and another round retries it
 	}
+	log := w.opt.Logger.With("operation_id", op.ID, "item_id", op.ItemID, "kind", op.Kind, "side", op.Side)
 	msg := domain.ErrorMessage(err)
 	retryAt := time.Time{}
 	if retryable(err) && op.Attempts < w.opt.MaxAttempts {
@@ -52,31 +130,11 @@ func (w *Worker) apply(ctx context.Context, op domain.Operation) {
 	}
 }
 
-// applyOnce writes the operation to its target and records the success.
-func (w *Worker) applyOnce(ctx context.Context, op domain.Operation) error {
-	set, err := w.store.OpTarget(ctx, op)
-	if err != nil {
-		return err
-	}
-	externalID, err := w.write(ctx, op, set)
-	if err != nil {
-		return err
-	}
-	return w.store.CompleteOperation(ctx, op, set, externalID, w.opt.Now())
-}
-
-// write performs the operation on its side and returns the id a created
-// record got. Hosted and file sides are the hub's own copy, which
-// CompleteOperation writes; REST sides go through their connector first.
-func (w *Worker) write(ctx context.Context, op domain.Operation, set domain.RecordSet) (string, error) {
-	conn, err := w.store.Connection(ctx, op.WorkspaceID, set.ConnectionID)
-	if err != nil {
-		return "", err
-	}
-	if conn.Kind != domain.KindREST {
-		return "", nil
-	}
-	c, err := w.connectors.get(conn)
+// write performs an operation through its REST connector and returns the
+// id a created record got.
+func (w *Worker) write(ctx context.Context, t target) (string, error) {
+	op, set := t.op, t.set
+	c, err := w.connectors.get(t.conn)
 	if err != nil {
 		return "", err
 	}

@@ -19,7 +19,7 @@ import (
 type Store interface {
 	ClaimOperations(ctx context.Context, n int, lease time.Duration, now time.Time) ([]domain.Operation, error)
 	FailOperation(ctx context.Context, op domain.Operation, msg string, retryAt, now time.Time) error
-	CompleteOperation(ctx context.Context, op domain.Operation, set domain.RecordSet, externalID string, now time.Time) error
+	CompleteOperations(ctx context.Context, done []domain.Completion, now time.Time) error
 	OpTarget(ctx context.Context, op domain.Operation) (domain.RecordSet, error)
 	Connection(ctx context.Context, workspaceID, id string) (*domain.Connection, error)
 	ObjectsReading(ctx context.Context, set domain.RecordSet) ([]domain.ObjectRef, error)
@@ -31,7 +31,7 @@ type Store interface {
 // Options tune the worker; zero values take the defaults named.
 type Options struct {
 	Concurrency int           // operations applied at once (4)
-	Batch       int           // operations claimed per round (16)
+	Batch       int           // operations claimed per round (200)
 	Lease       time.Duration // how long a claimed operation is ours before another worker may take it (5m)
 	MaxAttempts int           // attempts before an operation fails for good (6)
 	RetryBase   time.Duration // first retry delay; each next one is four times longer, up to 10m (2s)
@@ -52,7 +52,7 @@ func (o Options) withDefaults() Options {
 		o.Concurrency = 4
 	}
 	if o.Batch <= 0 {
-		o.Batch = 16
+		o.Batch = 200
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 6

@@ -22,11 +22,11 @@ import (
 // crmSync is a sync from a hosted side (left) to the fake CRM (right), with
 // n customers paired and then renamed on the left: n update operations wait.
 type crmSync struct {
-	url  string
-	crm  *resttest.CRM
-	ref  domain.ObjectRef
-	ids  []string
-	left domain.RecordSet
+	url         string
+	crm         *resttest.CRM
+	ref         domain.ObjectRef
+	ids         []string
+	left, right domain.RecordSet
 }
 
 func newCRMSync(t *testing.T, n int) crmSync {
@@ -83,7 +83,7 @@ func newCRMSync(t *testing.T, n int) crmSync {
 	stage(left, " (renamed)")
 	_, err = s.ReconcileObject(ctx, ref, time.Now())
 	require.NoError(t, err)
-	return crmSync{url: url, crm: crm, ref: ref, ids: ids, left: left}
+	return crmSync{url: url, crm: crm, ref: ref, ids: ids, left: left, right: right}
 }
 
 func open(t *testing.T, url string) *store.Store {
@@ -163,4 +163,56 @@ func TestFailedWriteIsRetriedAndTheItemRecovers(t *testing.T) {
 	require.Equal(t, domain.CategorySynced, items[0].Item.Category)
 	rec, _ := f.crm.Record(f.ids[0])
 	require.True(t, strings.HasSuffix(fmt.Sprint(rec["name"]), " (renamed)"))
+}
+
+// Writes to a hosted side complete a whole round at once: every record of the
+// hub's copy takes its new value, the change feed serves each once, and the
+// items end synced with nothing left to do.
+func TestHostedWritesCompleteInBatches(t *testing.T) {
+	ctx := context.Background()
+	n := 450 // three rounds of claims at a batch of 200
+	f := newCRMSync(t, 0)
+	s := open(t, f.url)
+	right := f.right
+	stage := func(set domain.RecordSet, name string) {
+		a, err := s.StageRecords(ctx, set)
+		require.NoError(t, err)
+		for i := range n {
+			require.NoError(t, a.Add(ctx, domain.Record{ExternalID: fmt.Sprint("c", i), Active: true,
+				Fields: domain.Fields{"name": fmt.Sprint(name, i), "email": fmt.Sprintf("c%d@example.com", i)}}))
+		}
+		_, err = a.Commit(ctx, domain.ApplyOptions{Mode: domain.ApplyPartial})
+		require.NoError(t, err)
+	}
+	stage(f.left, "Customer ")
+	stage(right, "Customer ")
+	_, err := s.ReconcileObject(ctx, f.ref, time.Now())
+	require.NoError(t, err)
+	stage(right, "Kunde ") // renamed in the CRM: n updates of the hosted side
+	_, err = s.ReconcileObject(ctx, f.ref, time.Now())
+	require.NoError(t, err)
+	w := worker.New(s, worker.Options{})
+	drain(t, w)
+	recs, err := s.Records(ctx, f.left, domain.RecordFilter{}, domain.Page{Limit: 1000})
+	require.NoError(t, err)
+	require.Len(t, recs, n)
+	for _, r := range recs {
+		require.True(t, strings.HasPrefix(fmt.Sprint(r.Fields["name"]), "Kunde "), r.Fields)
+	}
+	changes, err := s.Changes(ctx, f.left, domain.ChangeCursor{}, 1000)
+	require.NoError(t, err)
+	require.Len(t, changes, n, "the change feed serves each written record once")
+	_, err = s.ReconcileObject(ctx, f.ref, time.Now())
+	require.NoError(t, err)
+	sum, err := s.Summary(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object)
+	require.NoError(t, err)
+	require.Equal(t, domain.Summary{Synced: int64(n)}, sum)
+	items, err := s.Items(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{Limit: 1000})
+	require.NoError(t, err)
+	for _, it := range items {
+		require.Equal(t, domain.StatusOK, it.Item.Status, it.Item.Error)
+	}
+	n2, err := w.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n2, "nothing echoes back")
 }

@@ -32,7 +32,7 @@ func main() {
 	conflicts := flag.Int("conflicts", 100_000, "of which in conflict, resolved in bulk at the end")
 	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server to create the benchmark database on; empty skips PostgreSQL")
 	sqlite := flag.Bool("sqlite", true, "also measure SQLite")
-	duration := flag.Duration("duration", 10*time.Second, "how long each load runs")
+	duration := flag.Duration("duration", 10*time.Second, "how long each load runs; 0 measures only the bulk resolve")
 	bare := flag.String("bare", "", "internal: serve the bare echo baseline on this address")
 	flag.Parse()
 	if *bare != "" {
@@ -135,6 +135,9 @@ func measure(ctx context.Context, db, url, bin, self, dir string, items, conflic
 	}
 	var out []row
 	var base float64
+	if d <= 0 { // -duration 0: only the bulk resolve
+		loads = nil
+	}
 	for i, l := range loads {
 		rps, p50, p99, err := hey(l.url, srv.Token, d)
 		if err != nil {
