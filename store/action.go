@@ -13,7 +13,7 @@ import (
 
 // actChunk bounds how many items one action transaction handles, so a bulk
 // action over 100k items is a few hundred short transactions.
-const actChunk = 500
+const actChunk = 2000
 
 // Act applies an action to items in chunks of actChunk per transaction.
 func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, itemIDs []string, req domain.ActionRequest, ifVersion int64) ([]domain.ActionResult, error) {
@@ -120,10 +120,8 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 			audits[i].After = snapshot(*v)
 		}
 	}
-	if len(audits) > 0 {
-		if err := db.CreateInBatches(audits, rowsPerInsert(db, 10)).Error; err != nil {
-			return nil, translate(err)
-		}
+	if err := insertAudits(db, audits); err != nil {
+		return nil, err
 	}
 	return results, nil
 }
@@ -303,6 +301,14 @@ type auditRow struct {
 }
 
 func (auditRow) TableName() string { return "audit_log" }
+
+func insertAudits(db *gorm.DB, audits []auditRow) error {
+	rows := make([][]any, len(audits))
+	for i, a := range audits {
+		rows[i] = []any{a.ID, a.WorkspaceID, a.SyncID, a.Object, a.ItemID, a.Action, a.Subject, a.Before, a.After, a.CreatedAt}
+	}
+	return insertRows(db, "audit_log", []string{"id", "workspace_id", "sync_id", "object", "item_id", "action", "subject", "before", "after", "created_at"}, rows)
+}
 
 func auditOf(ref ObjectRef, itemID string, req domain.ActionRequest, before domain.ItemView, after *domain.ItemView) auditRow {
 	a := auditRow{

@@ -40,6 +40,9 @@ const (
 	plannedByAction    = "action"
 )
 
+var operationColumns = []string{"id", "workspace_id", "sync_id", "object", "item_id", "side", "kind", "planned_by", "external_id",
+	"fields", "status", "attempts", "error", "next_attempt_at", "lease_until", "created_at", "updated_at"}
+
 func opToRow(op domain.Operation, plannedBy string, now time.Time) (operationRow, error) {
 	fields, err := encodeFields(op.Fields)
 	if err != nil {
@@ -66,18 +69,16 @@ func (r operationRow) domain() (domain.Operation, error) {
 
 // insertOps writes operations in multi-row statements.
 func insertOps(db *gorm.DB, ops []domain.Operation, plannedBy string, now time.Time) error {
-	rows := make([]operationRow, 0, len(ops))
+	rows := make([][]any, 0, len(ops))
 	for _, op := range ops {
 		r, err := opToRow(op, plannedBy, now)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, r)
+		rows = append(rows, []any{r.ID, r.WorkspaceID, r.SyncID, r.Object, r.ItemID, r.Side, r.Kind, r.PlannedBy, r.ExternalID,
+			r.Fields, r.Status, r.Attempts, r.Error, r.NextAttemptAt, r.LeaseUntil, r.CreatedAt, r.UpdatedAt})
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	return translate(db.CreateInBatches(rows, rowsPerInsert(db, 16)).Error)
+	return insertRows(db, "operations", operationColumns, rows)
 }
 
 // replacePlanned swaps the reconciler's pending operations of items for ops.
