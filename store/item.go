@@ -86,8 +86,8 @@ func (r itemRow) domain() (domain.Item, error) {
 }
 
 func decodeJSON(s string, v any) error {
-	if s == "" {
-		return nil
+	if s == "" || s == "[]" || s == "{}" || s == "null" {
+		return nil // most items have no conflicts and no resolutions
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
@@ -139,7 +139,7 @@ func (s *Store) Items(ctx context.Context, workspaceID, syncID, object string, f
 	p = p.Normalized()
 	where, args := itemWhere(workspaceID, syncID, object, f, p.After)
 	args = append(args, p.Limit)
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+windowColumns+` FROM items i
+	rows, err := s.reads.WithContext(ctx).Raw(`SELECT `+windowColumns+` FROM items i
 		LEFT JOIN records l ON l.id = i.left_record_id
 		LEFT JOIN records r ON r.id = i.right_record_id
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id LIMIT ?`, args...).Rows()
@@ -149,7 +149,7 @@ func (s *Store) Items(ctx context.Context, workspaceID, syncID, object string, f
 	defer rows.Close()
 	out := make([]domain.ItemView, 0, p.Limit)
 	for rows.Next() {
-		v, err := scanWindowRow(rows)
+		v, err := scanWindowRow(rows, workspaceID, syncID, object)
 		if err != nil {
 			return nil, err
 		}
@@ -203,9 +203,10 @@ func (s *Store) ItemIDs(ctx context.Context, workspaceID, syncID, object string,
 	return ids, translate(err)
 }
 
-// windowColumns are the item's and both records' columns a window row shows.
-const windowColumns = `i.id, i.workspace_id, i.sync_id, i.object, i.left_record_id, i.right_record_id, i.side, i.base,
-	i.resolutions, i.disabled, i.no_auto_pair, i.category, i.status, i.error, i.conflicts, i.version, i.updated_at,
+// windowColumns are the item's and both records' columns a window row shows;
+// an item's base and resolutions are for its detail, not the list.
+const windowColumns = `i.id, i.left_record_id, i.right_record_id, i.side,
+	i.disabled, i.no_auto_pair, i.category, i.status, i.error, i.conflicts, i.version, i.updated_at,
 	l.id, l.external_id, l.fields, l.active, l.deleted, l.source_updated_at, l.version,
 	r.id, r.external_id, r.fields, r.active, r.deleted, r.source_updated_at, r.version`
 
@@ -234,15 +235,14 @@ func (c *sideColumns) record() (*domain.Record, error) {
 	return r, nil
 }
 
-func scanWindowRow(rows *sql.Rows) (domain.ItemView, error) {
-	var it itemRow
+func scanWindowRow(rows *sql.Rows, workspaceID, syncID, object string) (domain.ItemView, error) {
+	it := itemRow{WorkspaceID: workspaceID, SyncID: syncID, Object: object, Shown: true, Resolutions: "{}"}
 	var l, r sideColumns
-	targets := []any{&it.ID, &it.WorkspaceID, &it.SyncID, &it.Object, &it.LeftRecordID, &it.RightRecordID, &it.Side, &it.Base,
-		&it.Resolutions, &it.Disabled, &it.NoAutoPair, &it.Category, &it.Status, &it.Error, &it.Conflicts, &it.Version, &it.UpdatedAt}
+	targets := []any{&it.ID, &it.LeftRecordID, &it.RightRecordID, &it.Side,
+		&it.Disabled, &it.NoAutoPair, &it.Category, &it.Status, &it.Error, &it.Conflicts, &it.Version, &it.UpdatedAt}
 	if err := rows.Scan(append(append(targets, l.targets()...), r.targets()...)...); err != nil {
 		return domain.ItemView{}, translate(err)
 	}
-	it.Shown = true
 	item, err := it.domain()
 	if err != nil {
 		return domain.ItemView{}, err

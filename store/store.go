@@ -32,6 +32,7 @@ const (
 // transaction, so they compose.
 type Store struct {
 	db      *gorm.DB
+	reads   *gorm.DB // db with prepared statements, for the hot reads
 	dialect string
 	path    string // the SQLite file; "" on PostgreSQL
 	keyring *Keyring
@@ -98,12 +99,17 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	} else {
 		// WAL allows readers beside the one writer; _txlock=immediate makes
 		// writers queue on busy_timeout instead of failing with SQLITE_BUSY.
+		// Idle connections stay open: opening one re-runs the pragmas.
 		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	st := &Store{db: db, dialect: dialect, path: path, keyring: o.Keyring, hooks: &hooks{}}
+	// The SQLite driver parses every statement anew unless it is prepared;
+	// the window's few query shapes are kept prepared on each connection.
+	reads := db.Session(&gorm.Session{PrepareStmt: true})
+	st := &Store{db: db, reads: reads, dialect: dialect, path: path, keyring: o.Keyring, hooks: &hooks{}}
 	if dialect == DialectSQLite {
 		st.writes = &sync.Mutex{}
 	}
@@ -164,7 +170,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.SQL().PingContext(ctx
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	defer s.lockWrites()()
 	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, path: s.path, keyring: s.keyring, hooks: s.hooks, writes: s.writes, inTx: true})
+		return fn(&Store{db: tx, reads: tx, dialect: s.dialect, path: s.path, keyring: s.keyring, hooks: s.hooks, writes: s.writes, inTx: true})
 	}))
 }
 

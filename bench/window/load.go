@@ -22,7 +22,11 @@ func cursor(id string) string { return base64.RawURLEncoding.EncodeToString([]by
 // hey runs the load generator with 8 connections for d and reads its
 // summary: requests per second, median and 99th percentile latency.
 func hey(url, token string, d time.Duration) (rps, p50, p99 float64, err error) {
-	out, err := exec.Command("hey", "-c", "8", "-z", d.String(), "-H", "Authorization: Bearer "+token, url).CombinedOutput()
+	bin, err := exec.LookPath("hey")
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("hey is not installed: go install github.com/rakyll/hey@v0.1.4 (and put $(go env GOPATH)/bin on PATH)")
+	}
+	out, err := exec.Command(bin, "-c", "8", "-z", d.String(), "-H", "Authorization: Bearer "+token, url).CombinedOutput()
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("hey: %v\n%s", err, out)
 	}
