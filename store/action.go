@@ -238,6 +238,9 @@ func deleteItem(db *gorm.DB, it domain.Item) error {
 	if err := db.Where("id = ?", it.ID).Delete(&itemRow{}).Error; err != nil {
 		return translate(err)
 	}
+	if err := deleteKeys(db, []string{it.ID}); err != nil {
+		return err
+	}
 	moves := counts{}
 	moves.move(&it, nil)
 	return moves.apply(db, it.SyncID, it.Object)
@@ -302,12 +305,15 @@ type auditRow struct {
 
 func (auditRow) TableName() string { return "audit_log" }
 
+var auditColumns = []column{{"id", "text"}, {"workspace_id", "text"}, {"sync_id", "text"}, {"object", "text"}, {"item_id", "text"},
+	{"action", "text"}, {"subject", "text"}, {"before", "text"}, {"after", "text"}, {"created_at", "timestamptz"}}
+
 func insertAudits(db *gorm.DB, audits []auditRow) error {
 	rows := make([][]any, len(audits))
 	for i, a := range audits {
 		rows[i] = []any{a.ID, a.WorkspaceID, a.SyncID, a.Object, a.ItemID, a.Action, a.Subject, a.Before, a.After, a.CreatedAt}
 	}
-	return insertRows(db, "audit_log", []string{"id", "workspace_id", "sync_id", "object", "item_id", "action", "subject", "before", "after", "created_at"}, rows)
+	return insertRows(db, "audit_log", auditColumns, rows)
 }
 
 func auditOf(ref ObjectRef, itemID string, req domain.ActionRequest, before domain.ItemView, after *domain.ItemView) auditRow {

@@ -26,10 +26,16 @@ func names(cols []column) []string {
 }
 
 // insertRows writes rows into table.
-func insertRows(db *gorm.DB, table string, columns []string, rows [][]any) error {
+func insertRows(db *gorm.DB, table string, columns []column, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if db.Dialector.Name() == DialectPostgres {
+		return insertUnnest(db, table, columns, rows)
+	}
 	per := rowsPerInsert(db, len(columns))
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
-	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
+	head := "INSERT INTO " + table + " (" + strings.Join(names(columns), ", ") + ") VALUES "
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		var sql strings.Builder
@@ -49,43 +55,85 @@ func insertRows(db *gorm.DB, table string, columns []string, rows [][]any) error
 	return nil
 }
 
-// updateRows rewrites rows of table by id, one UPDATE joined to a VALUES
-// list per chunk; each row is the id followed by the columns' values.
-// PostgreSQL takes the column types from casts in the first row; SQLite
-// from a common table expression, as it cannot name a VALUES list's columns.
+// unnestChunk is how many rows one PostgreSQL array statement carries.
+const unnestChunk = 5000
+
+// insertUnnest writes rows on PostgreSQL as one array per column, unnested
+// into rows by the server: one small statement per chunk instead of one
+// parameter per value, which PostgreSQL parses and binds much faster.
+func insertUnnest(db *gorm.DB, table string, columns []column, rows [][]any) error {
+	sql := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s)", table, strings.Join(names(columns), ", "), arrayParams(columns, 0))
+	for start := 0; start < len(rows); start += unnestChunk {
+		if err := execArrays(db, sql, len(columns), rows[start:min(start+unnestChunk, len(rows))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// arrayParams is "$1::type[], $2::type[], ..." for the columns, numbered
+// after skip parameters.
+func arrayParams(columns []column, skip int) string {
+	ps := make([]string, len(columns))
+	for i, c := range columns {
+		ps[i] = fmt.Sprintf("$%d::%s[]", skip+i+1, c.pgType)
+	}
+	return strings.Join(ps, ", ")
+}
+
+// execArrays runs sql with one array argument per column of rows. It goes
+// to the connection directly: gorm would expand a slice argument into a
+// list of values.
+func execArrays(db *gorm.DB, sql string, width int, rows [][]any) error {
+	cols := make([]any, width)
+	for c := range width {
+		vals := make([]any, len(rows))
+		for i, r := range rows {
+			vals[i] = r[c]
+		}
+		cols[c] = vals
+	}
+	_, err := db.Statement.ConnPool.ExecContext(db.Statement.Context, sql, cols...)
+	return translate(err)
+}
+
+// updateRows rewrites rows of table by id; each row is the id followed by
+// the columns' values.
 func updateRows(db *gorm.DB, table string, columns []column, rows [][]any) error {
-	per := rowsPerInsert(db, len(columns)+1)
-	pg := db.Dialector.Name() == DialectPostgres
-	casts := make([]string, len(columns))
+	if len(rows) == 0 {
+		return nil
+	}
 	set := make([]string, len(columns))
 	for i, c := range columns {
-		casts[i] = "?::" + c.pgType
 		set[i] = fmt.Sprintf("%s = v.%s", c.name, c.name)
 	}
-	first := "(?::text, " + strings.Join(casts, ", ") + ")"
-	other := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)+1), ", ") + ")"
 	cols := "id, " + strings.Join(names(columns), ", ")
+	if db.Dialector.Name() == DialectPostgres {
+		sql := fmt.Sprintf("UPDATE %s SET %s FROM unnest($1::text[], %s) AS v(%s) WHERE %s.id = v.id",
+			table, strings.Join(set, ", "), arrayParams(columns, 1), cols, table)
+		for start := 0; start < len(rows); start += unnestChunk {
+			if err := execArrays(db, sql, len(columns)+1, rows[start:min(start+unnestChunk, len(rows))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// SQLite cannot name a VALUES list's columns; a common table expression
+	// can.
+	per := rowsPerInsert(db, len(columns)+1)
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)+1), ", ") + ")"
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		var values strings.Builder
 		args := make([]any, 0, len(chunk)*(len(columns)+1))
 		for i, r := range chunk {
-			switch {
-			case i > 0:
-				values.WriteString(", " + other)
-			case pg:
-				values.WriteString(first)
-			default:
-				values.WriteString(other)
+			if i > 0 {
+				values.WriteString(", ")
 			}
+			values.WriteString(tuple)
 			args = append(args, r...)
 		}
-		var sql string
-		if pg {
-			sql = fmt.Sprintf("UPDATE %s SET %s FROM (VALUES %s) AS v(%s) WHERE %s.id = v.id", table, strings.Join(set, ", "), values.String(), cols, table)
-		} else {
-			sql = fmt.Sprintf("WITH v(%s) AS (VALUES %s) UPDATE %s SET %s FROM v WHERE %s.id = v.id", cols, values.String(), table, strings.Join(set, ", "), table)
-		}
+		sql := fmt.Sprintf("WITH v(%s) AS (VALUES %s) UPDATE %s SET %s FROM v WHERE %s.id = v.id", cols, values.String(), table, strings.Join(set, ", "), table)
 		if err := db.Exec(sql, args...).Error; err != nil {
 			return translate(err)
 		}
@@ -103,7 +151,7 @@ func itemValues(r itemRow) []any {
 		r.Category, r.Shown, r.Status, r.Error, r.Conflicts, r.Search, r.Version, r.UpdatedAt}
 }
 
-var itemInsertColumns = append([]string{"id", "workspace_id", "sync_id", "object"}, names(itemColumns)...)
+var itemInsertColumns = append([]column{{"id", "text"}, {"workspace_id", "text"}, {"sync_id", "text"}, {"object", "text"}}, itemColumns...)
 
 // insertItems writes new items.
 func insertItems(db *gorm.DB, items []itemRow) error {
@@ -123,13 +171,15 @@ func updateItems(db *gorm.DB, items []itemRow) error {
 	return updateRows(db, "items", itemColumns, rows)
 }
 
+var itemKeyColumns = []column{{"item_id", "text"}, {"sync_id", "text"}, {"object", "text"}, {"side", "text"}, {"key_index", "integer"}, {"value", "text"}}
+
 // insertKeys writes match-key values of unpaired items.
 func insertKeys(db *gorm.DB, keys []itemKeyRow) error {
 	rows := make([][]any, len(keys))
 	for i, k := range keys {
 		rows[i] = []any{k.ItemID, k.SyncID, k.Object, k.Side, k.KeyIndex, k.Value}
 	}
-	return insertRows(db, "item_keys", []string{"item_id", "sync_id", "object", "side", "key_index", "value"}, rows)
+	return insertRows(db, "item_keys", itemKeyColumns, rows)
 }
 
 // recordColumns are the columns a write to the hub's copy rewrites.
@@ -141,7 +191,8 @@ func recordValues(r recordRow) []any {
 	return []any{r.Fields, r.Hash, r.Active, r.Deleted, r.DeletedAt, r.SourceUpdatedAt, r.LastSeenAt, r.ChangedAt, r.Seq, r.Origin, r.Version}
 }
 
-var recordInsertColumns = append([]string{"id", "workspace_id", "connection_id", "object", "external_id", "first_seen_at"}, names(recordColumns)...)
+var recordInsertColumns = append([]column{{"id", "text"}, {"workspace_id", "text"}, {"connection_id", "text"}, {"object", "text"},
+	{"external_id", "text"}, {"first_seen_at", "timestamptz"}}, recordColumns...)
 
 // insertRecords writes new records of the hub's copy.
 func insertRecords(db *gorm.DB, recs []recordRow) error {

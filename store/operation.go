@@ -40,8 +40,10 @@ const (
 	plannedByAction    = "action"
 )
 
-var operationColumns = []string{"id", "workspace_id", "sync_id", "object", "item_id", "side", "kind", "planned_by", "external_id",
-	"fields", "status", "attempts", "error", "next_attempt_at", "lease_until", "created_at", "updated_at"}
+var operationColumns = []column{{"id", "text"}, {"workspace_id", "text"}, {"sync_id", "text"}, {"object", "text"}, {"item_id", "text"},
+	{"side", "text"}, {"kind", "text"}, {"planned_by", "text"}, {"external_id", "text"}, {"fields", "text"}, {"status", "text"},
+	{"attempts", "integer"}, {"error", "text"}, {"next_attempt_at", "timestamptz"}, {"lease_until", "timestamptz"},
+	{"created_at", "timestamptz"}, {"updated_at", "timestamptz"}}
 
 func opToRow(op domain.Operation, plannedBy string, now time.Time) (operationRow, error) {
 	fields, err := encodeFields(op.Fields)

@@ -48,7 +48,17 @@ func (f syncFixture) reconcile(t *testing.T) domain.Summary {
 	sum, err := f.s.Summary(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object)
 	require.NoError(t, err)
 	require.Equal(t, recount(t, f.s, f.ref), sum, "the kept counts match a count of the items")
+	require.Zero(t, orphanKeys(t, f.s), "every match key belongs to an item")
 	return sum
+}
+
+// orphanKeys counts match keys whose item is gone; the store removes them
+// with their items.
+func orphanKeys(t testing.TB, s *store.Store) int {
+	t.Helper()
+	var n int
+	require.NoError(t, s.SQL().QueryRow(`SELECT COUNT(*) FROM item_keys k WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = k.item_id)`).Scan(&n))
+	return n
 }
 
 // recount counts the window the slow way, to check the counts the store keeps.
@@ -109,6 +119,18 @@ func TestReconcile(t *testing.T) {
 		sum := f.reconcile(t)
 		require.Equal(t, domain.Summary{Synced: 3, Conflict: 1, NewLeft: 1, NewRight: 2, Inactive: 1}, sum)
 		require.Equal(t, sum, f.reconcile(t), "reconciling again changes nothing")
+	})
+	t.Run("deleting_the_sync_removes_its_match_keys", func(t *testing.T) {
+		f := newSyncFixture(t, storetest.New(t), true)
+		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"), customer("2", "1002", "B", "b@x"))
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{NewLeft: 2}, f.reconcile(t))
+		var keys int
+		require.NoError(t, f.s.SQL().QueryRow(`SELECT COUNT(*) FROM item_keys`).Scan(&keys))
+		require.Equal(t, 2, keys)
+		require.NoError(t, f.s.DeleteSync(context.Background(), f.ref.WorkspaceID, f.ref.SyncID))
+		require.NoError(t, f.s.SQL().QueryRow(`SELECT COUNT(*) FROM item_keys`).Scan(&keys))
+		require.Zero(t, keys)
 	})
 	t.Run("ambiguous_keys_stay_new", func(t *testing.T) {
 		f := newSyncFixture(t, storetest.New(t), true)

@@ -261,16 +261,19 @@ func (s *Store) UpdateSync(ctx context.Context, workspaceID, id string, p domain
 	return out, err
 }
 
-// DeleteSync removes a sync; its objects, items and operations cascade.
+// DeleteSync removes a sync; its objects, items and operations cascade, its
+// items' match keys go first.
 func (s *Store) DeleteSync(ctx context.Context, workspaceID, id string) error {
-	res := s.db.WithContext(ctx).Where("workspace_id = ? AND id = ?", workspaceID, id).Delete(&syncRow{})
-	if res.Error != nil {
-		return translate(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return domain.Errorf(domain.CodeNotFound, "sync not found")
-	}
-	return nil
+	return s.InTx(ctx, func(tx *Store) error {
+		res := tx.db.Where("workspace_id = ? AND id = ?", workspaceID, id).Delete(&syncRow{})
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return domain.Errorf(domain.CodeNotFound, "sync not found")
+		}
+		return translate(tx.db.Exec("DELETE FROM item_keys WHERE sync_id = ?", id).Error)
+	})
 }
 
 // PutObject creates or replaces an object of a sync.
@@ -318,7 +321,7 @@ func (s *Store) PutObject(ctx context.Context, workspaceID string, o domain.Obje
 
 // clearObject removes an object's items with their keys, queued writes and counts.
 func clearObject(db *gorm.DB, syncID, object string) error {
-	for _, table := range []string{"operations", "items", "window_counts"} {
+	for _, table := range []string{"operations", "item_keys", "items", "window_counts"} {
 		if err := db.Exec("DELETE FROM "+table+" WHERE sync_id = ? AND object = ?", syncID, object).Error; err != nil {
 			return translate(err)
 		}
