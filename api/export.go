@@ -65,7 +65,7 @@ func (h *exportHandlers) ExportRecords(c echo.Context, connectionID, object stri
 	return e.Close()
 }
 
-// each visits every live record of the set in id order, a page at a time.
+// each visits every live record of the set in external-id order, a page at a time.
 func (h *exportHandlers) each(c echo.Context, set domain.RecordSet, fn func(domain.Record) error) error {
 	p := domain.Page{Limit: domain.MaxPageLimit}
 	for {
@@ -81,6 +81,6 @@ func (h *exportHandlers) each(c echo.Context, set domain.RecordSet, fn func(doma
 		if len(recs) < p.Limit {
 			return nil
 		}
-		p.After = recs[len(recs)-1].ID
+		p.After = recs[len(recs)-1].ExternalID
 	}
 }

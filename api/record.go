@@ -54,7 +54,7 @@ func (h *recordHandlers) hostedSet(c echo.Context, connectionID, object string) 
 	return set, domain.RequireHosted(conn)
 }
 
-// ListRecords pages through the hub's copy of one side, in id order.
+// ListRecords pages through the hub's copy of one side, in external-id order.
 func (h *recordHandlers) ListRecords(c echo.Context, connectionID, object string, params ListRecordsParams) error {
 	p, err := pageOf(params.Limit, params.Cursor)
 	if err != nil {
@@ -69,7 +69,7 @@ func (h *recordHandlers) ListRecords(c echo.Context, connectionID, object string
 	for i := range recs {
 		out.Data[i] = recordOut(&recs[i])
 	}
-	out.NextCursor = nextCursor(len(recs), p, func() string { return recs[len(recs)-1].ID })
+	out.NextCursor = nextCursor(len(recs), p, func() string { return recs[len(recs)-1].ExternalID })
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -160,14 +160,18 @@ func (s *Store) UpdateConnection(ctx context.Context, workspaceID, id string, p 
 
 // DeleteConnection removes a connection; its records go with it.
 func (s *Store) DeleteConnection(ctx context.Context, workspaceID, id string) error {
-	res := s.db.WithContext(ctx).Where("workspace_id = ? AND id = ?", workspaceID, id).Delete(&connectionRow{})
-	if res.Error != nil {
-		return translate(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return domain.Errorf(domain.CodeNotFound, "connection not found")
-	}
-	return nil
+	return s.InTx(ctx, func(tx *Store) error {
+		res := tx.db.Where("workspace_id = ? AND id = ?", workspaceID, id).Delete(&connectionRow{})
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return domain.Errorf(domain.CodeNotFound, "connection not found")
+		}
+		// The hub's copy goes with the connection (no per-row foreign key:
+		// it made every record written slower).
+		return translate(tx.db.Exec("DELETE FROM records WHERE workspace_id = ? AND connection_id = ?", workspaceID, id).Error)
+	})
 }
 
 // RotateKeys re-encrypts every stored credential under the keyring's current

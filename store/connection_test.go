@@ -130,9 +130,15 @@ func TestConnections(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, list)
 
+		set := domain.RecordSet{WorkspaceID: w.ID, ConnectionID: c.ID, Object: "customers"}
+		_, err = apply(t, s, set, domain.ApplyOptions{Mode: domain.ApplyPartial}, domain.Record{ExternalID: "1", Active: true, Fields: domain.Fields{"a": "b"}})
+		require.NoError(t, err)
 		require.NoError(t, s.DeleteConnection(ctx, w.ID, c.ID))
 		_, err = s.Connection(ctx, w.ID, c.ID)
 		require.True(t, domain.IsCode(err, domain.CodeNotFound), "%v", err)
+		var left int
+		require.NoError(t, s.SQL().QueryRow(`SELECT COUNT(*) FROM records WHERE connection_id = $1`, c.ID).Scan(&left))
+		require.Zero(t, left, "the hub's copy goes with its connection")
 	})
 	t.Run("rotate_keys_reseals_under_the_new_version", func(t *testing.T) {
 		url := storetest.NewURL(t)

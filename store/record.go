@@ -99,7 +99,8 @@ func nextSeq(db *gorm.DB, workspaceID string) (int64, error) {
 	return seq, translate(err)
 }
 
-// Records lists a set's records in id order after the cursor.
+// Records lists a set's records in external-id order after the cursor (an
+// external id), on the set's unique index.
 func (s *Store) Records(ctx context.Context, set domain.RecordSet, f domain.RecordFilter, p domain.Page) ([]domain.Record, error) {
 	db := s.db.WithContext(ctx)
 	if err := connectionExists(db, set.WorkspaceID, set.ConnectionID); err != nil {
@@ -112,8 +113,12 @@ func (s *Store) Records(ctx context.Context, set domain.RecordSet, f domain.Reco
 	if f.ChangedSince != nil {
 		q = q.Where("changed_at > ?", utc(*f.ChangedSince))
 	}
+	p = p.Normalized()
+	if p.After != "" {
+		q = q.Where("external_id > ?", p.After)
+	}
 	var rows []recordRow
-	if err := page(q, p).Find(&rows).Error; err != nil {
+	if err := q.Order("external_id").Limit(p.Limit).Find(&rows).Error; err != nil {
 		return nil, translate(err)
 	}
 	full, err := lastFullAt(db, set)

@@ -162,7 +162,7 @@ func TestRecordApply(t *testing.T) {
 			if len(list) < p.Limit {
 				break
 			}
-			p.After = list[len(list)-1].ID
+			p.After = list[len(list)-1].ExternalID
 		}
 		require.Equal(t, 12, seen)
 	})

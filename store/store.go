@@ -63,6 +63,11 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return utc(time.Now()) },
+		// A few dozen query shapes are kept prepared (see reads below). A
+		// ten-year lifetime is gorm's "never expire", which also spares a
+		// sweeping goroutine per pool that would outlive Close.
+		PrepareStmtMaxSize: 256,
+		PrepareStmtTTL:     10 * 365 * 24 * time.Hour,
 	}
 	var (
 		dialector gorm.Dialector

@@ -22,7 +22,12 @@ DROP TABLE item_keys;
 ALTER TABLE item_keys_new RENAME TO item_keys;
 CREATE INDEX item_keys_lookup ON item_keys (sync_id, object, key_index, value);
 
+-- Records are listed in external-id order on the unique index, so the index
+-- for listing them in the hub's id order goes.
+DROP INDEX records_page;
+
 -- +goose Down
+CREATE INDEX records_page ON records (connection_id, object, id);
 CREATE TABLE item_keys_old (
     item_id   text NOT NULL REFERENCES items(id) ON DELETE CASCADE,
     sync_id   text NOT NULL,
