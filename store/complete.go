@@ -218,14 +218,14 @@ func finishOperations(db *gorm.DB, done []domain.Completion, now time.Time) erro
 			return translate(err)
 		}
 	}
-	busy, err := busyItems(db, itemIDs, true)
+	queue, err := queuedOps(db, itemIDs)
 	if err != nil {
 		return err
 	}
 	byStatus := map[domain.ItemStatus][]string{}
 	for _, id := range slices.Compact(slices.Sorted(slices.Values(itemIDs))) {
 		st := domain.StatusOK
-		if busy[id] {
+		if queue[id].any() {
 			st = domain.StatusPending
 		}
 		byStatus[st] = append(byStatus[st], id)

@@ -96,25 +96,33 @@ func replacePlanned(db *gorm.DB, itemIDs []string, ops []domain.Operation, now t
 	return insertOps(db, ops, plannedByReconcile, now)
 }
 
-// busyItems returns which of the items still have operations queued or
-// running. A reconcile asks about the writes it does not replace itself:
-// with ofReconcile false, the reconciler's own queued operations are left out.
-func busyItems(db *gorm.DB, itemIDs []string, ofReconcile bool) (map[string]bool, error) {
-	out := map[string]bool{}
+// queued is what an item still has in the outbox: writes of a person's
+// action or already running, which a reconcile must leave alone, and the
+// reconciler's own pending ones, which it replaces.
+type queued struct{ held, planned bool }
+
+func (q queued) any() bool { return q.held || q.planned }
+
+// queuedOps reports, for the items with anything pending or running, what
+// they have queued.
+func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
+	out := map[string]queued{}
 	for start := 0; start < len(itemIDs); start += 900 {
-		var ids []string
+		var rows []struct{ ItemID, Status, PlannedBy string }
 		chunk := itemIDs[start:min(start+900, len(itemIDs))]
-		q := db.Model(&operationRow{}).Distinct("item_id").
-			Where("item_id IN ? AND status IN ?", chunk, []string{string(domain.OpPending), string(domain.OpRunning)})
-		if !ofReconcile {
-			q = q.Where("NOT (status = ? AND planned_by = ?)", string(domain.OpPending), plannedByReconcile)
-		}
-		err := q.Pluck("item_id", &ids).Error
+		err := db.Model(&operationRow{}).Select("item_id, status, planned_by").
+			Where("item_id IN ? AND status IN ?", chunk, []string{string(domain.OpPending), string(domain.OpRunning)}).Scan(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}
-		for _, id := range ids {
-			out[id] = true
+		for _, r := range rows {
+			q := out[r.ItemID]
+			if r.Status == string(domain.OpPending) && r.PlannedBy == plannedByReconcile {
+				q.planned = true
+			} else {
+				q.held = true
+			}
+			out[r.ItemID] = q
 		}
 	}
 	return out, nil

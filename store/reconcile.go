@@ -292,7 +292,7 @@ func (r *reconciler) store() error {
 		keys     []itemKeyRow
 		updates  []itemRow
 		ops      []domain.Operation
-		replaced []string
+		replaced []string // existing items whose planned operations are replaced
 		stale    []string // existing items whose keys are rewritten
 	)
 	var existing []string
@@ -301,7 +301,7 @@ func (r *reconciler) store() error {
 			existing = append(existing, id)
 		}
 	}
-	busy, err := busyItems(r.db, existing, false)
+	queue, err := queuedOps(r.db, existing)
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (r *reconciler) store() error {
 		in := domain.ReconcileInput{Sync: r.sync, Object: r.obj, Item: w.item, Left: r.records[w.item.LeftRecordID], Right: r.records[w.item.RightRecordID], Now: r.now}
 		res := domain.Reconcile(in)
 		it := res.Item
-		if len(res.Ops) == 0 && busy[id] && it.Status == domain.StatusOK {
+		if len(res.Ops) == 0 && queue[id].held && it.Status == domain.StatusOK {
 			it.Status = domain.StatusPending // a person's operation is still queued
 		}
 		it.Version++
@@ -329,8 +329,12 @@ func (r *reconciler) store() error {
 			inserts = append(inserts, row)
 		} else {
 			updates = append(updates, row)
-			replaced = append(replaced, id)
-			stale = append(stale, id)
+			if queue[id].planned {
+				replaced = append(replaced, id)
+			}
+			if w.was == nil || !w.was.Linked() { // only unpaired items have match keys
+				stale = append(stale, id)
+			}
 		}
 		if !it.Linked() && res.Shown {
 			rec := r.records[it.RecordID(it.Side)]
