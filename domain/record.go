@@ -19,9 +19,10 @@ type Record struct {
 	Object       string
 	ExternalID   string // the id in the source system
 	Fields       Fields
-	// RawFields is Fields as the store keeps them (a JSON object), set
-	// instead of Fields by reads that only pass records on to a client —
-	// the sync window's pages — so they skip decoding and encoding again.
+	// RawFields is Fields as the store keeps them (a JSON object). Reads
+	// that only pass records on — the sync window's pages — set it instead
+	// of Fields; reads for reconciling set both, so what is shown or
+	// audited is not encoded again. Nil when unknown.
 	RawFields []byte
 	Hash      string // content hash of Fields, Active and Deleted; unchanged records are skipped
 	Active    bool

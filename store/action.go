@@ -327,6 +327,25 @@ func auditOf(ref ObjectRef, itemID string, req domain.ActionRequest, before doma
 	return a
 }
 
+// recordSnapshot is a record as the audit log keeps it.
+type recordSnapshot struct {
+	ExternalID string          `json:"external_id"`
+	Fields     json.RawMessage `json:"fields"`
+}
+
+// fieldsJSON is a record's fields as JSON: as stored when the record was
+// read with them, so a bulk action does not encode them again.
+func fieldsJSON(r *domain.Record) json.RawMessage {
+	if r.RawFields != nil {
+		return r.RawFields
+	}
+	b, err := json.Marshal(r.Fields)
+	if err != nil || r.Fields == nil {
+		return json.RawMessage("{}")
+	}
+	return b
+}
+
 // snapshot is what the audit log keeps of an item: enough to see what changed.
 func snapshot(v domain.ItemView) string {
 	m := map[string]any{
@@ -334,10 +353,10 @@ func snapshot(v domain.ItemView) string {
 		"base": v.Item.Base, "conflicts": v.Item.Conflicts,
 	}
 	if v.Left != nil {
-		m["left"] = map[string]any{"external_id": v.Left.ExternalID, "fields": v.Left.Fields}
+		m["left"] = recordSnapshot{v.Left.ExternalID, fieldsJSON(v.Left)}
 	}
 	if v.Right != nil {
-		m["right"] = map[string]any{"external_id": v.Right.ExternalID, "fields": v.Right.Fields}
+		m["right"] = recordSnapshot{v.Right.ExternalID, fieldsJSON(v.Right)}
 	}
 	if len(v.Item.Resolutions) > 0 {
 		res := map[string]any{}

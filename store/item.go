@@ -284,7 +284,8 @@ func views(db *gorm.DB, workspaceID string, rows []itemRow) ([]domain.ItemView, 
 	return out, nil
 }
 
-// recordsByID loads records by the hub's ids.
+// recordsByID loads records by the hub's ids, with their fields both
+// decoded and as stored (RawFields), which snapshots and views reuse.
 func recordsByID(db *gorm.DB, workspaceID string, ids []string) (map[string]*domain.Record, error) {
 	out := map[string]*domain.Record{}
 	for start := 0; start < len(ids); start += 900 {
@@ -298,6 +299,7 @@ func recordsByID(db *gorm.DB, workspaceID string, ids []string) (map[string]*dom
 			if err != nil {
 				return nil, err
 			}
+			rec.RawFields = json.RawMessage(r.Fields)
 			out[r.ID] = &rec
 		}
 	}
