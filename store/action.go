@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -12,38 +14,82 @@ import (
 )
 
 // actChunk bounds how many items one action transaction handles, so a bulk
-// action over 100k items is a few hundred short transactions.
+// action over 100k items is a few dozen short transactions.
 const actChunk = 2000
 
-// Act applies an action to items in chunks of actChunk per transaction.
+// Act applies an action to items in chunks of actChunk per transaction. On
+// PostgreSQL two chunks run at once, so one computes while the other writes.
 func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, itemIDs []string, req domain.ActionRequest, ifVersion int64) ([]domain.ActionResult, error) {
 	if err := objectExists(s.db.WithContext(ctx), workspaceID, syncID, object); err != nil {
 		return nil, err
 	}
 	req.Now = utc(req.Now)
-	out := make([]domain.ActionResult, 0, len(itemIDs))
-	for start := 0; start < len(itemIDs); start += actChunk {
-		chunk := itemIDs[start:min(start+actChunk, len(itemIDs))]
-		var results []domain.ActionResult
-		err := s.InTx(ctx, func(tx *Store) error {
-			var err error
-			results, err = act(tx.db, ObjectRef{WorkspaceID: workspaceID, SyncID: syncID, Object: object}, chunk, req, ifVersion)
-			return err
-		})
-		if err != nil {
-			return out, err
+	ref := ObjectRef{WorkspaceID: workspaceID, SyncID: syncID, Object: object}
+	chunks := (len(itemIDs) + actChunk - 1) / actChunk
+	results := make([][]domain.ActionResult, chunks)
+	errs := make([]error, chunks)
+	next := make(chan int)
+	var (
+		wg     sync.WaitGroup
+		failed atomic.Bool
+	)
+	for range s.actWorkers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				chunk := itemIDs[i*actChunk : min((i+1)*actChunk, len(itemIDs))]
+				for attempt := 0; attempt < 3; attempt++ {
+					errs[i] = s.InTx(ctx, func(tx *Store) error {
+						var err error
+						results[i], err = act(tx.db, ref, chunk, req, ifVersion)
+						return err
+					})
+					if !isDeadlock(errs[i]) {
+						break
+					}
+				}
+				if errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	for i := range chunks {
+		if failed.Load() {
+			break // chunks already committed stay so, as their audit entries say
 		}
-		out = append(out, results...)
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	out := make([]domain.ActionResult, 0, len(itemIDs))
+	for i := range chunks {
+		if errs[i] != nil {
+			return out, errs[i]
+		}
+		out = append(out, results[i]...)
 	}
 	s.OperationsQueued()
 	return out, nil
 }
 
-// act runs one chunk inside a transaction holding the object's row, so
-// actions and reconcile batches of one object take turns.
+// actWorkers is how many chunks of a bulk action run at once: SQLite has one
+// writer, so one.
+func (s *Store) actWorkers() int {
+	if s.dialect == DialectPostgres {
+		return 2
+	}
+	return 1
+}
+
+// act runs one chunk inside a transaction. It holds the object's row shared,
+// so reconcile batches (which take it exclusively) wait for it, and the
+// items' rows exclusively (see itemsByID), so two actions on one item take
+// turns.
 func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64) ([]domain.ActionResult, error) {
 	var objs []syncObjectRow
-	if err := db.Clauses(clause.Locking{Strength: "UPDATE"}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).Find(&objs).Error; err != nil || len(objs) == 0 {
+	if err := db.Clauses(clause.Locking{Strength: "SHARE"}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).Find(&objs).Error; err != nil || len(objs) == 0 {
 		return nil, translate(err)
 	}
 	sy, _, err := loadSync(db, ref.WorkspaceID, ref.SyncID)
@@ -246,7 +292,8 @@ func deleteItem(db *gorm.DB, it domain.Item) error {
 	return moves.apply(db, it.SyncID, it.Object)
 }
 
-// itemsByID loads the object's items by id.
+// itemsByID loads the object's items by id; on PostgreSQL it locks their
+// rows, in id order, until the transaction ends.
 func (r *reconciler) itemsByID(ids []string) (map[string]domain.Item, error) {
 	out := map[string]domain.Item{}
 	for start := 0; start < len(ids); start += 900 {
@@ -254,7 +301,11 @@ func (r *reconciler) itemsByID(ids []string) (map[string]domain.Item, error) {
 		chunk := ids[start:min(start+900, len(ids))]
 		// "|| ''" keeps SQLite's planner on the primary key: offered the
 		// (sync_id, object, ...) indexes it scanned the whole object.
-		err := r.db.Where("workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ?", r.sync.WorkspaceID, r.sync.ID, r.obj.Name, chunk).Find(&rows).Error
+		q := r.db
+		if r.db.Dialector.Name() == DialectPostgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		err := q.Where("workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ?", r.sync.WorkspaceID, r.sync.ID, r.obj.Name, chunk).Order("id").Find(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,4 +103,58 @@ func TestActions(t *testing.T) {
 		require.Equal(t, "user:test", log[0].Subject)
 		require.NotNil(t, log[0].Before)
 	})
+}
+
+// A bulk action larger than one transaction's chunk acts on every item once,
+// answers in the order asked, and two bulk actions over the same items at
+// once (chunks run side by side on PostgreSQL) leave each item resolved once.
+func TestBulkActionSpansChunks(t *testing.T) {
+	ctx := context.Background()
+	n := 4500 // three chunks
+	f := newSyncFixture(t, storetest.New(t), true)
+	stage := func(set domain.RecordSet, name, field, key string) {
+		a, err := f.s.StageRecords(ctx, set)
+		require.NoError(t, err)
+		for i := range n {
+			num := strconv.Itoa(i)
+			require.NoError(t, a.Add(ctx, domain.Record{ExternalID: "x" + num, Active: true, Fields: domain.Fields{key: num, field: name + num}}))
+		}
+		_, err = a.Commit(ctx, domain.ApplyOptions{Mode: domain.ApplyPartial})
+		require.NoError(t, err)
+	}
+	stage(f.left, "Left ", "name", "number")
+	stage(f.right, "Right ", "navn", "nr")
+	require.Equal(t, domain.Summary{Conflict: int64(n)}, f.reconcile(t))
+	ids, err := f.s.ItemIDs(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{Category: domain.CategoryConflict}, n)
+	require.NoError(t, err)
+	req := domain.ActionRequest{Action: domain.ActionResolve, Resolve: domain.ResolveRequest{Winner: domain.SideLeft}, Subject: "user:test", Now: time.Now()}
+	var wg sync.WaitGroup
+	outs := make([][]domain.ActionResult, 2)
+	errs := make([]error, 2)
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = f.s.Act(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, ids, req, 0)
+		}()
+	}
+	wg.Wait()
+	resolved := 0
+	for i := range outs {
+		require.NoError(t, errs[i])
+		require.Len(t, outs[i], n)
+		for j, r := range outs[i] {
+			require.Equal(t, ids[j], r.ItemID, "results come in the order asked")
+			if r.Err == nil {
+				resolved++
+			} else {
+				require.True(t, domain.IsCode(r.Err, domain.CodeConflict), "%v", r.Err)
+			}
+		}
+	}
+	require.Equal(t, n, resolved, "each conflict is resolved by exactly one of the two")
+	require.Equal(t, domain.Summary{Synced: int64(n)}, f.reconcile(t))
+	var ops int
+	require.NoError(t, f.s.SQL().QueryRow(`SELECT COUNT(*) FROM operations WHERE status = 'pending'`).Scan(&ops))
+	require.Equal(t, n, ops, "one write per resolved item")
 }

@@ -1,6 +1,10 @@
 package store
 
 import (
+	"cmp"
+	"maps"
+	"slices"
+
 	"gorm.io/gorm"
 
 	"syncd/domain"
@@ -41,9 +45,14 @@ func (c counts) move(from, to *domain.Item) {
 	}
 }
 
-// apply adds the moves to the stored counts.
+// apply adds the moves to the stored counts, in one order for every
+// transaction, so two that move the same cells cannot deadlock.
 func (c counts) apply(db *gorm.DB, syncID, object string) error {
-	for k, d := range c {
+	keys := slices.SortedFunc(maps.Keys(c), func(a, b countKey) int {
+		return cmp.Or(cmp.Compare(a.category, b.category), cmp.Compare(a.side, b.side))
+	})
+	for _, k := range keys {
+		d := c[k]
 		if d == 0 {
 			continue
 		}

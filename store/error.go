@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"syncd/domain"
@@ -40,4 +41,11 @@ func notFound(what string, err error) error {
 		return domain.Wrap(domain.CodeNotFound, err, what+" not found")
 	}
 	return translate(err)
+}
+
+// isDeadlock tells a transaction PostgreSQL aborted to break a deadlock or a
+// serialization conflict: running it again is safe and will likely succeed.
+func isDeadlock(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
