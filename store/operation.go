@@ -110,8 +110,10 @@ func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
 	for start := 0; start < len(itemIDs); start += 900 {
 		var rows []struct{ ItemID, Status, PlannedBy string }
 		chunk := itemIDs[start:min(start+900, len(itemIDs))]
+		// The status test is an OR, not IN: PostgreSQL would search the
+		// (item_id, status) index once per id and status, twice as often.
 		err := db.Model(&operationRow{}).Select("item_id, status, planned_by").
-			Where("item_id IN ? AND status IN ?", chunk, []string{string(domain.OpPending), string(domain.OpRunning)}).Scan(&rows).Error
+			Where("item_id IN ? AND (status = ? OR status = ?)", chunk, string(domain.OpPending), string(domain.OpRunning)).Scan(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}

@@ -85,6 +85,16 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		path = p
 		dialector, dialect = sqlite.Open(dsn), DialectSQLite
 	}
+	if path != "" && path != ":memory:" {
+		// The first connection to a new file switches it to WAL, which two
+		// processes opening it at once can race on (SQLITE_BUSY, past the
+		// busy timeout); the migration lock file serialises that moment.
+		unlock, err := lockFile(path + ".migrate.lock")
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	db, err := gorm.Open(dialector, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
