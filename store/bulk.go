@@ -144,11 +144,12 @@ func updateRows(db *gorm.DB, table string, columns []column, rows [][]any) error
 // itemColumns are the columns a reconcile or an action rewrites.
 var itemColumns = []column{{"left_record_id", "text"}, {"right_record_id", "text"}, {"side", "text"}, {"base", "text"},
 	{"resolutions", "text"}, {"disabled", "boolean"}, {"no_auto_pair", "boolean"}, {"category", "text"}, {"shown", "boolean"},
-	{"status", "text"}, {"error", "text"}, {"conflicts", "text"}, {"search", "text"}, {"version", "bigint"}, {"updated_at", "timestamptz"}}
+	{"status", "text"}, {"error", "text"}, {"conflicts", "text"}, {"search", "text"}, {"left_active", "boolean"}, {"right_active", "boolean"},
+	{"version", "bigint"}, {"updated_at", "timestamptz"}}
 
 func itemValues(r itemRow) []any {
 	return []any{r.LeftRecordID, r.RightRecordID, r.Side, r.Base, r.Resolutions, r.Disabled, r.NoAutoPair,
-		r.Category, r.Shown, r.Status, r.Error, r.Conflicts, r.Search, r.Version, r.UpdatedAt}
+		r.Category, r.Shown, r.Status, r.Error, r.Conflicts, r.Search, r.LeftActive, r.RightActive, r.Version, r.UpdatedAt}
 }
 
 var itemInsertColumns = append([]column{{"id", "text"}, {"workspace_id", "text"}, {"sync_id", "text"}, {"object", "text"}}, itemColumns...)

@@ -30,8 +30,13 @@ type itemRow struct {
 	Error         string
 	Conflicts     string
 	Search        string
-	Version       int64
-	UpdatedAt     time.Time
+	// LeftActive and RightActive tell whether each side's record counts as
+	// active for the sync (the object's active field, when the side names
+	// one, decides over the record's own flag).
+	LeftActive  bool
+	RightActive bool
+	Version     int64
+	UpdatedAt   time.Time
 }
 
 func (itemRow) TableName() string { return "items" }
@@ -97,13 +102,15 @@ func decodeJSON(s string, v any) error {
 	return nil
 }
 
-// itemToRow is the stored form of an item; search is its window search text.
-func itemToRow(it domain.Item, shown bool, search string) (itemRow, error) {
+// itemToRow is the stored form of an item; search is its window search text,
+// left and right its records as the sync sees them (nil where absent).
+func itemToRow(it domain.Item, shown bool, search string, left, right *domain.Record) (itemRow, error) {
 	r := itemRow{
 		ID: it.ID, WorkspaceID: it.WorkspaceID, SyncID: it.SyncID, Object: it.Object,
 		LeftRecordID: orNil(it.LeftRecordID), RightRecordID: orNil(it.RightRecordID), Side: string(it.Side),
 		Disabled: it.Disabled, NoAutoPair: it.NoAutoPair, Category: string(it.Category), Shown: shown,
 		Status: string(it.Status), Error: it.Error, Search: search, Version: it.Version, UpdatedAt: it.UpdatedAt,
+		LeftActive: left == nil || left.Active, RightActive: right == nil || right.Active,
 	}
 	if r.Status == "" {
 		r.Status = string(domain.StatusOK)
@@ -204,11 +211,12 @@ func (s *Store) ItemIDs(ctx context.Context, workspaceID, syncID, object string,
 }
 
 // windowColumns are the item's and both records' columns a window row shows;
-// an item's base and resolutions are for its detail, not the list.
+// an item's base and resolutions are for its detail, not the list. A
+// record's active flag is the item's: as the sync sees it.
 const windowColumns = `i.id, i.left_record_id, i.right_record_id, i.side,
 	i.disabled, i.no_auto_pair, i.category, i.status, i.error, i.conflicts, i.version, i.updated_at,
-	l.id, l.external_id, l.fields, l.active, l.deleted, l.source_updated_at, l.version,
-	r.id, r.external_id, r.fields, r.active, r.deleted, r.source_updated_at, r.version`
+	l.id, l.external_id, l.fields, i.left_active, l.deleted, l.source_updated_at, l.version,
+	r.id, r.external_id, r.fields, i.right_active, r.deleted, r.source_updated_at, r.version`
 
 // sideColumns receive one record's columns of a window row; all may be NULL.
 type sideColumns struct {
@@ -279,9 +287,19 @@ func views(db *gorm.DB, workspaceID string, rows []itemRow) ([]domain.ItemView, 
 		if err != nil {
 			return nil, err
 		}
-		out[i] = domain.ItemView{Item: it, Left: recs[it.LeftRecordID], Right: recs[it.RightRecordID]}
+		out[i] = domain.ItemView{Item: it, Left: asSeen(recs[it.LeftRecordID], r.LeftActive), Right: asSeen(recs[it.RightRecordID], r.RightActive)}
 	}
 	return out, nil
+}
+
+// asSeen is a record with the active flag the sync gives it.
+func asSeen(rec *domain.Record, active bool) *domain.Record {
+	if rec == nil {
+		return nil
+	}
+	c := *rec
+	c.Active = active
+	return &c
 }
 
 // recordsByID loads records by the hub's ids, with their fields both

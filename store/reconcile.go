@@ -319,7 +319,7 @@ func (r *reconciler) store() error {
 		}
 		it.Version++
 		it.UpdatedAt = r.now
-		row, err := itemToRow(it, res.Shown, r.search(in))
+		row, err := itemToRow(it, res.Shown, r.search(in), in.Left, in.Right)
 		if err != nil {
 			return err
 		}

@@ -132,6 +132,33 @@ func TestReconcile(t *testing.T) {
 		require.NoError(t, f.s.SQL().QueryRow(`SELECT COUNT(*) FROM item_keys`).Scan(&keys))
 		require.Zero(t, keys)
 	})
+	t.Run("the_active_field_decides_and_the_window_shows_it", func(t *testing.T) {
+		ctx := context.Background()
+		f := newSyncFixture(t, storetest.New(t), true)
+		_, objects, err := f.s.Sync(ctx, f.ref.WorkspaceID, f.ref.SyncID)
+		require.NoError(t, err)
+		obj := objects[0]
+		obj.ActiveField = domain.FieldPair{Right: "aktiv"}
+		_, err = f.s.PutObject(ctx, f.ref.WorkspaceID, obj)
+		require.NoError(t, err)
+		off := kunde("k1", "1001", "A", "a@x")
+		off.Fields["aktiv"] = false // the record itself is active; its field says no
+		on := kunde("k2", "1002", "B", "b@x")
+		on.Fields["aktiv"] = true
+		_, err = apply(t, f.s, f.right, full, off, on)
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{Inactive: 1, NewRight: 1}, f.reconcile(t))
+		list, err := f.s.Items(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{Category: domain.CategoryInactive}, domain.Page{})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.False(t, list[0].Right.Active, "the window shows the record as the sync sees it")
+		detail, err := f.s.Item(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, list[0].Item.ID)
+		require.NoError(t, err)
+		require.False(t, detail.Right.Active)
+		stored, err := f.s.Record(ctx, f.right, "k1")
+		require.NoError(t, err)
+		require.True(t, stored.Active, "the hub's copy keeps the record's own flag")
+	})
 	t.Run("ambiguous_keys_stay_new", func(t *testing.T) {
 		f := newSyncFixture(t, storetest.New(t), true)
 		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
