@@ -1554,7 +1554,14 @@ type RestEndpoint struct {
 // RestEndpointMethod defines model for RestEndpoint.Method.
 type RestEndpointMethod string
 
-// RestObjectConfig defines model for RestObjectConfig.
+// RestObjectConfig How one object is read from and written to the API. Writes are
+// enabled one by one: without `create`, `update` or `delete` that write
+// fails (the item shows the error and the operation is not retried).
+// An endpoint's method and path may be left out to take the defaults:
+// `POST {list_path}`, `PATCH {list_path}/{id}`, `DELETE
+// {list_path}/{id}`; so `"update": {}` enables updates the usual way. A
+// create path containing `{id}` sends the id the counterpart should
+// get.
 type RestObjectConfig struct {
 	ActiveField *string `json:"active_field,omitempty"`
 

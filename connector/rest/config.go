@@ -84,8 +84,10 @@ type ObjectConfig struct {
 	UpdatedSinceParam  string `json:"updated_since_param,omitempty"`
 	UpdatedSinceFormat string `json:"updated_since_format,omitempty"`
 	// Create, Update and Delete enable writes; an absent one makes that
-	// write fail. Defaults: POST list_path, PATCH list_path/{id}, DELETE
-	// list_path/{id}. A create path with {id} sends the hinted id.
+	// write fail. An endpoint's empty method or path takes the default:
+	// POST list_path, PATCH list_path/{id}, DELETE list_path/{id}, so an
+	// empty endpoint ({}) enables the write the usual way. A create path
+	// with {id} sends the hinted id.
 	Create *Endpoint `json:"create,omitempty"`
 	Update *Endpoint `json:"update,omitempty"`
 	Delete *Endpoint `json:"delete,omitempty"`

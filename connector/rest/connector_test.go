@@ -546,3 +546,40 @@ func TestTest_uses_the_probe_or_the_first_page(t *testing.T) {
 	}
 	requireCode(t, newConnector(t, cfg, Credentials{Token: "nope"}).Test(t.Context()), domain.CodeUnavailable)
 }
+
+// An empty endpoint enables the write with the default method and path:
+// POST list_path, PATCH and DELETE list_path/{id}.
+func TestWrites_with_empty_endpoints_take_the_defaults(t *testing.T) {
+	crm := resttest.NewCRM(t)
+	crm.Seed(2)
+	cfg := v1(crm)
+	o := cfg.Objects["customers"]
+	o.Create, o.Update, o.Delete = &Endpoint{}, &Endpoint{}, &Endpoint{}
+	cfg.Objects["customers"] = o
+	c := newConnector(t, cfg, Credentials{})
+	ctx := t.Context()
+
+	id, err := c.Create(ctx, "customers", "", domain.Fields{"name": "Ada", "email": "ada@example.com"})
+	if err != nil || id == "" {
+		t.Fatalf("create: %q, %v", id, err)
+	}
+	if err := c.Update(ctx, "customers", "2", domain.Fields{"name": "Grace"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := crm.Record("2"); rec["name"] != "Grace" {
+		t.Errorf("after PATCH: %v", rec)
+	}
+	if err := c.Delete(ctx, "customers", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := crm.Record("1"); ok {
+		t.Error("record 1 still exists")
+	}
+	var methods []string
+	for _, line := range crm.Log() {
+		methods = append(methods, strings.Fields(line)[0]+" "+strings.Fields(line)[1])
+	}
+	if !slices.Contains(methods, "POST /v1/customers") || !slices.Contains(methods, "PATCH /v1/customers/2") || !slices.Contains(methods, "DELETE /v1/customers/1") {
+		t.Errorf("requests: %v", methods)
+	}
+}
