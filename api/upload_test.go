@@ -151,6 +151,13 @@ func TestUploadCSV(t *testing.T) {
 	ts, conn := seeded(t)
 	ws := ts.Admin.WorkspaceID
 
+	t.Run("export_writes_in_the_delimiter_the_uploads_use", func(t *testing.T) {
+		exp := ts.do("GET", "/v1/connections/"+conn+"/objects/customers/export.csv", ts.Admin.Access, nil)
+		require.Equal(t, 200, exp.Status, exp.Text())
+		head, _, _ := strings.Cut(exp.Text(), "\r\n")
+		require.Contains(t, head, ";", "no delimiter configured: the detected one, %q", head)
+		require.NotContains(t, head, ",")
+	})
 	t.Run("semicolon_windows_1252_is_detected_and_stored_as_unicode", func(t *testing.T) {
 		list := ts.uploads(ts.Admin.Access, conn, "")
 		require.Len(t, list, 1)
