@@ -798,7 +798,13 @@ type APIKeyList struct {
 	NextCursor *string  `json:"next_cursor"`
 }
 
-// ActiveField The boolean field that marks a record active, per side; a side without one counts every record as active.
+// ActiveField The boolean field that marks a record active, per side. On a side that
+// names one, the field decides: true, yes, ja, y, j, on, x or 1 is active;
+// false, no, nein, nej, off, 0, an empty value or no field at all is
+// inactive. On a side without one, each record's own active flag decides,
+// as its connection read it (an upload's active column, a REST object's
+// active field; active when neither says). The window shows records with
+// the flag that decided.
 type ActiveField struct {
 	Left  *string `json:"left,omitempty"`
 	Right *string `json:"right,omitempty"`
@@ -1265,7 +1271,13 @@ type MeKind string
 
 // ObjectPut One kind of record inside a sync and how its two sides map.
 type ObjectPut struct {
-	// ActiveField The boolean field that marks a record active, per side; a side without one counts every record as active.
+	// ActiveField The boolean field that marks a record active, per side. On a side that
+	// names one, the field decides: true, yes, ja, y, j, on, x or 1 is active;
+	// false, no, nein, nej, off, 0, an empty value or no field at all is
+	// inactive. On a side without one, each record's own active flag decides,
+	// as its connection read it (an upload's active column, a REST object's
+	// active field; active when neither says). The window shows records with
+	// the flag that decided.
 	ActiveField *ActiveField `json:"active_field,omitempty"`
 
 	// AutoPair pair new unpaired records with an unambiguous match-key partner as they appear
@@ -1758,7 +1770,13 @@ type SyncList struct {
 
 // SyncObject defines model for SyncObject.
 type SyncObject struct {
-	// ActiveField The boolean field that marks a record active, per side; a side without one counts every record as active.
+	// ActiveField The boolean field that marks a record active, per side. On a side that
+	// names one, the field decides: true, yes, ja, y, j, on, x or 1 is active;
+	// false, no, nein, nej, off, 0, an empty value or no field at all is
+	// inactive. On a side without one, each record's own active flag decides,
+	// as its connection read it (an upload's active column, a REST object's
+	// active field; active when neither says). The window shows records with
+	// the flag that decided.
 	ActiveField  ActiveField `json:"active_field"`
 	AutoPair     bool        `json:"auto_pair"`
 	Fields       []FieldMap  `json:"fields"`
@@ -1772,7 +1790,13 @@ type SyncObject struct {
 
 // SyncObjectCreate An object given with a new sync; as ObjectPut, with its name.
 type SyncObjectCreate struct {
-	// ActiveField The boolean field that marks a record active, per side; a side without one counts every record as active.
+	// ActiveField The boolean field that marks a record active, per side. On a side that
+	// names one, the field decides: true, yes, ja, y, j, on, x or 1 is active;
+	// false, no, nein, nej, off, 0, an empty value or no field at all is
+	// inactive. On a side without one, each record's own active flag decides,
+	// as its connection read it (an upload's active column, a REST object's
+	// active field; active when neither says). The window shows records with
+	// the flag that decided.
 	ActiveField *ActiveField `json:"active_field,omitempty"`
 	AutoPair    *bool        `json:"auto_pair,omitempty"`
 	Fields      []FieldMap   `json:"fields"`
