@@ -39,17 +39,7 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 			defer wg.Done()
 			for i := range next {
 				chunk := itemIDs[i*actChunk : min((i+1)*actChunk, len(itemIDs))]
-				for attempt := 0; attempt < 3; attempt++ {
-					errs[i] = s.InTx(ctx, func(tx *Store) error {
-						var err error
-						results[i], err = act(tx.db, ref, chunk, req, ifVersion)
-						return err
-					})
-					if !isDeadlock(errs[i]) {
-						break
-					}
-				}
-				if errs[i] != nil {
+				if results[i], errs[i] = s.actOnce(ctx, ref, chunk, req, ifVersion); errs[i] != nil {
 					failed.Store(true)
 				}
 			}
@@ -74,6 +64,22 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 	return out, nil
 }
 
+// actOnce runs one chunk in its own transaction, again when PostgreSQL
+// aborted it to break a deadlock with another chunk.
+func (s *Store) actOnce(ctx context.Context, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64) (res []domain.ActionResult, err error) {
+	for range 3 {
+		err = s.InTx(ctx, func(tx *Store) error {
+			var err error
+			res, err = act(tx.db, ref, ids, req, ifVersion)
+			return err
+		})
+		if !isDeadlock(err) {
+			break
+		}
+	}
+	return res, err
+}
+
 // actWorkers is how many chunks of a bulk action run at once: SQLite has one
 // writer, so one.
 func (s *Store) actWorkers() int {
@@ -84,9 +90,9 @@ func (s *Store) actWorkers() int {
 }
 
 // act runs one chunk inside a transaction. It holds the object's row shared,
-// so reconcile batches (which take it exclusively) wait for it, and the
-// items' rows exclusively (see itemsByID), so two actions on one item take
-// turns.
+// which reconcile batches (taking it exclusively) skip, leaving the object
+// to their next run, and the items' rows exclusively (see itemsByID), so two
+// actions on one item take turns.
 func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64) ([]domain.ActionResult, error) {
 	var objs []syncObjectRow
 	if err := db.Clauses(clause.Locking{Strength: "SHARE"}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).Find(&objs).Error; err != nil || len(objs) == 0 {
