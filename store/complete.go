@@ -39,10 +39,16 @@ func opTarget(db *gorm.DB, op domain.Operation) (domain.RecordSet, error) {
 // side's own changes), created records are linked to their items, the
 // operations are done and their items ok, or pending while another write of
 // theirs is queued. A worker completes a whole round of writes to the hub's
-// own copies at once; a batch fails or commits whole.
+// own copies at once; a batch fails or commits whole. All operations must be
+// of one workspace: its change number orders the written records.
 func (s *Store) CompleteOperations(ctx context.Context, done []domain.Completion, now time.Time) error {
 	if len(done) == 0 {
 		return nil
+	}
+	for _, c := range done {
+		if c.Op.WorkspaceID != done[0].Op.WorkspaceID || c.Target.WorkspaceID != done[0].Op.WorkspaceID {
+			return domain.Errorf(domain.CodeInternal, "operations of several workspaces cannot complete together")
+		}
 	}
 	now = utc(now)
 	sets := map[domain.RecordSet]bool{}

@@ -83,9 +83,20 @@ func (r *round) target(ctx context.Context, op domain.Operation) (target, error)
 	return target{op: op, set: set, conn: conn}, nil
 }
 
-// complete records writes to the hub's own copies, all in one transaction;
-// when that fails, one by one, so one bad write fails alone.
+// complete records writes to the hub's own copies, one transaction per
+// workspace (each numbers its changes on its own); when that fails, one by
+// one, so one bad write fails alone.
 func (w *Worker) complete(ctx context.Context, done []domain.Completion) {
+	byWorkspace := map[string][]domain.Completion{}
+	for _, c := range done {
+		byWorkspace[c.Op.WorkspaceID] = append(byWorkspace[c.Op.WorkspaceID], c)
+	}
+	for _, group := range byWorkspace {
+		w.completeWorkspace(ctx, group)
+	}
+}
+
+func (w *Worker) completeWorkspace(ctx context.Context, done []domain.Completion) {
 	err := w.store.CompleteOperations(ctx, done, w.opt.Now())
 	if err == nil || len(done) < 2 {
 		if err != nil {

@@ -216,3 +216,89 @@ func TestHostedWritesCompleteInBatches(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n2, "nothing echoes back")
 }
+
+// A worker round holding writes of two workspaces completes each in its
+// own transaction, numbered by its own workspace's change counter, so each
+// workspace's reconciler reads every change in order.
+func TestHostedWritesOfTwoWorkspacesKeepTheirOwnChangeNumbers(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, storetest.NewURL(t))
+	_, err := s.Migrate(ctx)
+	require.NoError(t, err)
+	type side struct {
+		ref         domain.ObjectRef
+		left, right domain.RecordSet
+	}
+	var sides []side
+	for i, n := range []int{3, 40} { // counters far apart
+		w := &domain.Workspace{Name: fmt.Sprint("w", i)}
+		require.NoError(t, s.CreateWorkspace(ctx, w, &domain.User{Email: fmt.Sprintf("w%d@example.com", i), PasswordHash: "x"}))
+		var conns [2]*domain.Connection
+		for j := range conns {
+			conns[j] = &domain.Connection{WorkspaceID: w.ID, Name: fmt.Sprint("hub ", j), Kind: domain.KindHosted, Config: []byte(`{}`)}
+			require.NoError(t, s.CreateConnection(ctx, conns[j]))
+		}
+		sy := &domain.Sync{WorkspaceID: w.ID, Name: "s", LeftConnectionID: conns[0].ID, RightConnectionID: conns[1].ID}
+		*sy = sy.WithDefaults()
+		require.NoError(t, s.CreateSync(ctx, sy, []domain.Object{{
+			Name: "customers", LeftObject: "customers", RightObject: "customers",
+			Fields:    []domain.FieldMap{{Left: "name", Right: "name", Type: domain.FieldString, Direction: domain.DirectionBoth}},
+			MatchKeys: []domain.MatchKey{{Left: "email", Right: "email", Normalize: domain.NormalizerEmail}}, AutoPair: true,
+		}}))
+		sd := side{ref: domain.ObjectRef{WorkspaceID: w.ID, SyncID: sy.ID, Object: "customers"},
+			left:  domain.RecordSet{WorkspaceID: w.ID, ConnectionID: conns[0].ID, Object: "customers"},
+			right: domain.RecordSet{WorkspaceID: w.ID, ConnectionID: conns[1].ID, Object: "customers"}}
+		for k := range n { // advance this workspace's counter
+			stageNames(t, s, sd.left, 5, fmt.Sprint("Customer ", k, " "))
+		}
+		stageNames(t, s, sd.left, 5, "Customer ")
+		stageNames(t, s, sd.right, 5, "Customer ")
+		_, err := s.ReconcileObject(ctx, sd.ref, time.Now())
+		require.NoError(t, err)
+		stageNames(t, s, sd.right, 5, "Kunde ") // five updates of the left side wait
+		_, err = s.ReconcileObject(ctx, sd.ref, time.Now())
+		require.NoError(t, err)
+		sides = append(sides, sd)
+	}
+	n, err := worker.New(s, worker.Options{}).RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 10, n, "one round holds both workspaces' writes")
+	for _, sd := range sides {
+		// The hub's writes are read as changes and move the base.
+		_, err := s.ReconcileObject(ctx, sd.ref, time.Now())
+		require.NoError(t, err)
+		sum, err := s.Summary(ctx, sd.ref.WorkspaceID, sd.ref.SyncID, sd.ref.Object)
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{Synced: 5}, sum)
+
+		// A later change of the workspace must still be read after the
+		// hub's writes: it is, only if they took this workspace's numbers.
+		stageNames(t, s, sd.right, 5, "Kunde neu ")
+		_, err = s.ReconcileObject(ctx, sd.ref, time.Now())
+		require.NoError(t, err)
+		drain(t, worker.New(s, worker.Options{}))
+		_, err = s.ReconcileObject(ctx, sd.ref, time.Now())
+		require.NoError(t, err)
+		recs, err := s.Records(ctx, sd.left, domain.RecordFilter{}, domain.Page{})
+		require.NoError(t, err)
+		for _, r := range recs {
+			require.True(t, strings.HasPrefix(fmt.Sprint(r.Fields["name"]), "Kunde neu "), "%v", r.Fields)
+		}
+		sum, err = s.Summary(ctx, sd.ref.WorkspaceID, sd.ref.SyncID, sd.ref.Object)
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{Synced: 5}, sum)
+	}
+}
+
+// stageNames writes n customers c0..c(n-1) to a set with the given name prefix.
+func stageNames(t *testing.T, s *store.Store, set domain.RecordSet, n int, name string) {
+	t.Helper()
+	a, err := s.StageRecords(context.Background(), set)
+	require.NoError(t, err)
+	for i := range n {
+		require.NoError(t, a.Add(context.Background(), domain.Record{ExternalID: fmt.Sprint("c", i), Active: true,
+			Fields: domain.Fields{"name": fmt.Sprint(name, i), "email": fmt.Sprintf("c%d@example.com", i)}}))
+	}
+	_, err = a.Commit(context.Background(), domain.ApplyOptions{Mode: domain.ApplyPartial})
+	require.NoError(t, err)
+}
