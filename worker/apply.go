@@ -11,9 +11,9 @@ import (
 )
 
 // RunOnce claims one batch of due operations and applies them, returning
-// how many it claimed. Writes to the hub's own copies (hosted and file sides)
-// complete together in one transaction; writes through a connector run
-// several at a time.
+// how many it claimed. Writes to the hub's own copies (hosted and file
+// sides) complete together, one transaction per workspace; writes through a
+// connector run several at a time.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	ops, err := w.store.ClaimOperations(ctx, w.opt.Batch, w.opt.Lease, w.opt.Now())
 	if err != nil || len(ops) == 0 {
