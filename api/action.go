@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,6 +17,7 @@ import (
 type actionHandlers struct {
 	store Store
 	now   func() time.Time
+	log   *slog.Logger
 }
 
 // maxBulkByFilter caps the items one filtered bulk action covers, so a
@@ -48,6 +50,7 @@ func (h *actionHandlers) ActOnItems(c echo.Context, syncID, object string, _ Act
 		Counts:    BulkActionCounts{ByStatus: map[string]int{}},
 		Truncated: truncated,
 	}
+	var failure error // the first server-side failure, for the log: the answer is 200
 	for i, r := range results {
 		res := bulkResultOut(r)
 		out.Results[i] = res
@@ -57,6 +60,13 @@ func (h *actionHandlers) ActOnItems(c echo.Context, syncID, object string, _ Act
 		} else {
 			out.Counts.Failed++
 		}
+		if res.Status >= 500 && failure == nil {
+			failure = r.Err
+		}
+	}
+	if failure != nil {
+		h.log.Error("bulk action partly failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+			"action", body.Action, "failed", out.Counts.Failed, "error", failure)
 	}
 	return c.JSON(http.StatusOK, out)
 }

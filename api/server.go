@@ -103,6 +103,9 @@ func NewServer(d Deps) (*echo.Echo, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
@@ -136,7 +139,7 @@ func NewServer(d Deps) (*echo.Echo, error) {
 		objectHandlers:     &objectHandlers{store: d.Store},
 		windowHandlers:     &windowHandlers{store: d.Store},
 		itemHandlers:       &itemHandlers{store: d.Store, now: d.Now},
-		actionHandlers:     &actionHandlers{store: d.Store, now: d.Now},
+		actionHandlers:     &actionHandlers{store: d.Store, now: d.Now, log: d.Logger},
 		auditHandlers:      &auditHandlers{store: d.Store},
 		connectionHandlers: connections,
 		uploadHandlers:     newUploadHandlers(d),

@@ -81,10 +81,11 @@ type Suggestion struct {
 
 // ActionStore carries out window actions.
 type ActionStore interface {
-	// Act applies req to each item (at most a few hundred per transaction),
+	// Act applies req to each item (a few thousand per transaction),
 	// re-reconciles what changed, plans writes and records the audit log.
 	// ifVersion (0 = any) guards a single item: stale → CodeStale and nothing
-	// changes. Errors: CodeNotFound for the object; per item in the results.
+	// changes. Errors: CodeNotFound for the object; per item in the results,
+	// including a transaction's failure, which fails just its items.
 	Act(ctx context.Context, workspaceID, syncID, object string, itemIDs []string, req ActionRequest, ifVersion int64) ([]ActionResult, error)
 	// Suggestions lists every unpaired item on the other side sharing a match
 	// key with the item. Errors: CodeNotFound.

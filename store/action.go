@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -19,6 +19,8 @@ const actChunk = 2000
 
 // Act applies an action to items in chunks of actChunk per transaction. On
 // PostgreSQL two chunks run at once, so one computes while the other writes.
+// A chunk the database fails fails its items (their results carry the error)
+// and leaves the other chunks as they committed.
 func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, itemIDs []string, req domain.ActionRequest, ifVersion int64) ([]domain.ActionResult, error) {
 	if err := objectExists(s.db.WithContext(ctx), workspaceID, syncID, object); err != nil {
 		return nil, err
@@ -27,41 +29,32 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 	ref := ObjectRef{WorkspaceID: workspaceID, SyncID: syncID, Object: object}
 	chunks := (len(itemIDs) + actChunk - 1) / actChunk
 	results := make([][]domain.ActionResult, chunks)
-	errs := make([]error, chunks)
 	next := make(chan int)
-	var (
-		wg     sync.WaitGroup
-		failed atomic.Bool
-	)
+	var wg sync.WaitGroup
 	for range s.actWorkers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				chunk := itemIDs[i*actChunk : min((i+1)*actChunk, len(itemIDs))]
-				if results[i], errs[i] = s.actOnce(ctx, ref, chunk, req, ifVersion); errs[i] != nil {
-					failed.Store(true)
+				res, err := s.actOnce(ctx, ref, chunk, req, ifVersion)
+				if err != nil {
+					res = make([]domain.ActionResult, len(chunk))
+					for j, id := range chunk {
+						res[j] = domain.ActionResult{ItemID: id, Err: err}
+					}
 				}
+				results[i] = res
 			}
 		}()
 	}
 	for i := range chunks {
-		if failed.Load() {
-			break // chunks already committed stay so, as their audit entries say
-		}
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	out := make([]domain.ActionResult, 0, len(itemIDs))
-	for i := range chunks {
-		if errs[i] != nil {
-			return out, errs[i]
-		}
-		out = append(out, results[i]...)
-	}
 	s.OperationsQueued()
-	return out, nil
+	return slices.Concat(results...), nil
 }
 
 // actOnce runs one chunk in its own transaction, again when PostgreSQL

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncd/domain"
+	"syncd/store"
 	"syncd/store/storetest"
 )
 
@@ -111,22 +112,7 @@ func TestActions(t *testing.T) {
 func TestBulkActionSpansChunks(t *testing.T) {
 	ctx := context.Background()
 	n := 4500 // three chunks
-	f := newSyncFixture(t, storetest.New(t), true)
-	stage := func(set domain.RecordSet, name, field, key string) {
-		a, err := f.s.StageRecords(ctx, set)
-		require.NoError(t, err)
-		for i := range n {
-			num := strconv.Itoa(i)
-			require.NoError(t, a.Add(ctx, domain.Record{ExternalID: "x" + num, Active: true, Fields: domain.Fields{key: num, field: name + num}}))
-		}
-		_, err = a.Commit(ctx, domain.ApplyOptions{Mode: domain.ApplyPartial})
-		require.NoError(t, err)
-	}
-	stage(f.left, "Left ", "name", "number")
-	stage(f.right, "Right ", "navn", "nr")
-	require.Equal(t, domain.Summary{Conflict: int64(n)}, f.reconcile(t))
-	ids, err := f.s.ItemIDs(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{Category: domain.CategoryConflict}, n)
-	require.NoError(t, err)
+	f, ids := conflicts(t, n)
 	req := domain.ActionRequest{Action: domain.ActionResolve, Resolve: domain.ResolveRequest{Winner: domain.SideLeft}, Subject: "user:test", Now: time.Now()}
 	var wg sync.WaitGroup
 	outs := make([][]domain.ActionResult, 2)
@@ -157,4 +143,61 @@ func TestBulkActionSpansChunks(t *testing.T) {
 	var ops int
 	require.NoError(t, f.s.SQL().QueryRow(`SELECT COUNT(*) FROM operations WHERE status = 'pending'`).Scan(&ops))
 	require.Equal(t, n, ops, "one write per resolved item")
+}
+
+// conflicts makes n conflicting pairs and returns their item ids in order.
+func conflicts(t *testing.T, n int) (syncFixture, []string) {
+	t.Helper()
+	ctx := context.Background()
+	f := newSyncFixture(t, storetest.New(t), true)
+	stage := func(set domain.RecordSet, name, field, key string) {
+		a, err := f.s.StageRecords(ctx, set)
+		require.NoError(t, err)
+		for i := range n {
+			num := strconv.Itoa(i)
+			require.NoError(t, a.Add(ctx, domain.Record{ExternalID: "x" + num, Active: true, Fields: domain.Fields{key: num, field: name + num}}))
+		}
+		_, err = a.Commit(ctx, domain.ApplyOptions{Mode: domain.ApplyPartial})
+		require.NoError(t, err)
+	}
+	stage(f.left, "Left ", "name", "number")
+	stage(f.right, "Right ", "navn", "nr")
+	require.Equal(t, domain.Summary{Conflict: int64(n)}, f.reconcile(t))
+	ids, err := f.s.ItemIDs(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{Category: domain.CategoryConflict}, n)
+	require.NoError(t, err)
+	require.Len(t, ids, n)
+	return f, ids
+}
+
+// When the database fails one transaction of a bulk action, that chunk's
+// items report the failure and nothing of theirs changed, while the other
+// chunks are done.
+func TestBulkActionChunkFailureFailsOnlyItsItems(t *testing.T) {
+	ctx := context.Background()
+	n := 4500 // chunks [0, 2000), [2000, 4000), [4000, 4500)
+	f, ids := conflicts(t, n)
+	doomed := ids[2500]
+	trigger := `CREATE TRIGGER fail_one BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.item_id = '` + doomed + `')
+		BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END`
+	if f.s.Dialect() == store.DialectPostgres {
+		_, err := f.s.SQL().Exec(`CREATE FUNCTION fail_one() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF NEW.item_id = '` + doomed + `' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; RETURN NEW; END $$`)
+		require.NoError(t, err)
+		trigger = `CREATE TRIGGER fail_one BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION fail_one()`
+	}
+	_, err := f.s.SQL().Exec(trigger)
+	require.NoError(t, err)
+	req := domain.ActionRequest{Action: domain.ActionResolve, Resolve: domain.ResolveRequest{Winner: domain.SideLeft}, Subject: "user:test", Now: time.Now()}
+	res, err := f.s.Act(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, ids, req, 0)
+	require.NoError(t, err)
+	require.Len(t, res, n)
+	for i, r := range res {
+		require.Equal(t, ids[i], r.ItemID)
+		if i >= 2000 && i < 4000 {
+			require.True(t, domain.IsCode(r.Err, domain.CodeUnavailable), "item %d: %v", i, r.Err)
+		} else {
+			require.NoError(t, r.Err, "item %d", i)
+		}
+	}
+	require.Equal(t, domain.Summary{Conflict: 2000, Synced: int64(n - 2000)}, f.reconcile(t))
 }
