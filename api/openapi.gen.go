@@ -888,7 +888,7 @@ type BulkActionResult struct {
 	Etag   *string `json:"etag,omitempty"`
 	ItemId string  `json:"item_id"`
 
-	// Status the status the single action would have answered: 200, 404, 409, 422
+	// Status the status the single action would have answered: 200, 404, 409, 422; 503 when the database failed the transaction holding the item
 	Status int `json:"status"`
 }
 
