@@ -298,12 +298,12 @@ func (r *reconciler) itemsByID(ids []string) (map[string]domain.Item, error) {
 	for start := 0; start < len(ids); start += 900 {
 		var rows []itemRow
 		chunk := ids[start:min(start+900, len(ids))]
-		// "|| ''" keeps SQLite's planner on the primary key: offered the
-		// (sync_id, object, ...) indexes it scanned the whole object.
 		q := r.db
 		if r.db.Dialector.Name() == DialectPostgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 		}
+		// "|| ''" keeps SQLite's planner on the primary key: offered the
+		// (sync_id, object, ...) indexes it scanned the whole object.
 		err := q.Where("workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ?", r.sync.WorkspaceID, r.sync.ID, r.obj.Name, chunk).Order("id").Find(&rows).Error
 		if err != nil {
 			return nil, translate(err)

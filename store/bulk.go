@@ -5,16 +5,14 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
-
-	"syncd/domain"
 )
 
-// The bulk paths of the reconciler, actions and the worker: multi-row
-// INSERT and UPDATE statements built once per chunk, without gorm's
-// reflection, for batches of up to a few thousand rows.
+// The bulk paths of the reconciler, actions and the worker: INSERT and
+// UPDATE statements over many rows, without gorm's reflection — one array
+// per column on PostgreSQL, multi-row VALUES lists on SQLite.
 
-// column is a column a bulk statement writes, with the PostgreSQL type its
-// values are cast to in an UPDATE's VALUES list.
+// column is a column a bulk statement writes, with the PostgreSQL type of
+// its array parameter's elements.
 type column struct{ name, pgType string }
 
 func names(cols []column) []string {
@@ -27,49 +25,36 @@ func names(cols []column) []string {
 
 // insertRows writes rows into table.
 func insertRows(db *gorm.DB, table string, columns []column, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
+	cols := strings.Join(names(columns), ", ")
 	if db.Dialector.Name() == DialectPostgres {
-		return insertUnnest(db, table, columns, rows)
+		return execArrays(db, fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s)", table, cols, arrayParams(columns, 0)), rows)
 	}
-	per := rowsPerInsert(db, len(columns))
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
-	head := "INSERT INTO " + table + " (" + strings.Join(names(columns), ", ") + ") VALUES "
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
-		var sql strings.Builder
-		sql.WriteString(head)
-		args := make([]any, 0, len(chunk)*len(columns))
-		for i, r := range chunk {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString(tuple)
-			args = append(args, r...)
-		}
-		if err := db.Exec(sql.String(), args...).Error; err != nil {
-			return translate(err)
-		}
+	return execValues(db, rows, func(values string) string {
+		return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", table, cols, values)
+	})
+}
+
+// updateRows rewrites rows of table by id; each row is the id followed by
+// the columns' values.
+func updateRows(db *gorm.DB, table string, columns []column, rows [][]any) error {
+	set := make([]string, len(columns))
+	for i, c := range columns {
+		set[i] = fmt.Sprintf("%s = v.%s", c.name, c.name)
 	}
-	return nil
+	cols := "id, " + strings.Join(names(columns), ", ")
+	if db.Dialector.Name() == DialectPostgres {
+		return execArrays(db, fmt.Sprintf("UPDATE %s SET %s FROM unnest($1::text[], %s) AS v(%s) WHERE %s.id = v.id",
+			table, strings.Join(set, ", "), arrayParams(columns, 1), cols, table), rows)
+	}
+	// SQLite cannot name a VALUES list's columns; a common table expression
+	// can.
+	return execValues(db, rows, func(values string) string {
+		return fmt.Sprintf("WITH v(%s) AS (VALUES %s) UPDATE %s SET %s FROM v WHERE %s.id = v.id", cols, values, table, strings.Join(set, ", "), table)
+	})
 }
 
 // unnestChunk is how many rows one PostgreSQL array statement carries.
 const unnestChunk = 5000
-
-// insertUnnest writes rows on PostgreSQL as one array per column, unnested
-// into rows by the server: one small statement per chunk instead of one
-// parameter per value, which PostgreSQL parses and binds much faster.
-func insertUnnest(db *gorm.DB, table string, columns []column, rows [][]any) error {
-	sql := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s)", table, strings.Join(names(columns), ", "), arrayParams(columns, 0))
-	for start := 0; start < len(rows); start += unnestChunk {
-		if err := execArrays(db, sql, len(columns), rows[start:min(start+unnestChunk, len(rows))]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // arrayParams is "$1::type[], $2::type[], ..." for the columns, numbered
 // after skip parameters.
@@ -81,51 +66,42 @@ func arrayParams(columns []column, skip int) string {
 	return strings.Join(ps, ", ")
 }
 
-// execArrays runs sql with one array argument per column of rows. It goes
-// to the connection directly: gorm would expand a slice argument into a
-// list of values.
-func execArrays(db *gorm.DB, sql string, width int, rows [][]any) error {
-	cols := make([]any, width)
-	for c := range width {
-		vals := make([]any, len(rows))
-		for i, r := range rows {
-			vals[i] = r[c]
+// execArrays runs sql on PostgreSQL once per chunk of rows, with one array
+// argument per column: the server unnests them into rows, one small
+// statement instead of one parameter per value, which it parses and binds
+// much faster. It goes to the connection directly: gorm would expand a
+// slice argument into a list of values.
+func execArrays(db *gorm.DB, sql string, rows [][]any) error {
+	for start := 0; start < len(rows); start += unnestChunk {
+		chunk := rows[start:min(start+unnestChunk, len(rows))]
+		cols := make([]any, len(chunk[0]))
+		for c := range cols {
+			vals := make([]any, len(chunk))
+			for i, r := range chunk {
+				vals[i] = r[c]
+			}
+			cols[c] = vals
 		}
-		cols[c] = vals
+		if _, err := db.Statement.ConnPool.ExecContext(db.Statement.Context, sql, cols...); err != nil {
+			return translate(err)
+		}
 	}
-	_, err := db.Statement.ConnPool.ExecContext(db.Statement.Context, sql, cols...)
-	return translate(err)
+	return nil
 }
 
-// updateRows rewrites rows of table by id; each row is the id followed by
-// the columns' values.
-func updateRows(db *gorm.DB, table string, columns []column, rows [][]any) error {
+// execValues runs sql(values) once per chunk of rows SQLite takes well in
+// one statement, values being the chunk's "(?, ...), (?, ...)" list.
+func execValues(db *gorm.DB, rows [][]any, sql func(values string) string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	set := make([]string, len(columns))
-	for i, c := range columns {
-		set[i] = fmt.Sprintf("%s = v.%s", c.name, c.name)
-	}
-	cols := "id, " + strings.Join(names(columns), ", ")
-	if db.Dialector.Name() == DialectPostgres {
-		sql := fmt.Sprintf("UPDATE %s SET %s FROM unnest($1::text[], %s) AS v(%s) WHERE %s.id = v.id",
-			table, strings.Join(set, ", "), arrayParams(columns, 1), cols, table)
-		for start := 0; start < len(rows); start += unnestChunk {
-			if err := execArrays(db, sql, len(columns)+1, rows[start:min(start+unnestChunk, len(rows))]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// SQLite cannot name a VALUES list's columns; a common table expression
-	// can.
-	per := rowsPerInsert(db, len(columns)+1)
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)+1), ", ") + ")"
+	width := len(rows[0])
+	per := rowsPerInsert(db, width)
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		var values strings.Builder
-		args := make([]any, 0, len(chunk)*(len(columns)+1))
+		args := make([]any, 0, len(chunk)*width)
 		for i, r := range chunk {
 			if i > 0 {
 				values.WriteString(", ")
@@ -133,8 +109,7 @@ func updateRows(db *gorm.DB, table string, columns []column, rows [][]any) error
 			values.WriteString(tuple)
 			args = append(args, r...)
 		}
-		sql := fmt.Sprintf("WITH v(%s) AS (VALUES %s) UPDATE %s SET %s FROM v WHERE %s.id = v.id", cols, values.String(), table, strings.Join(set, ", "), table)
-		if err := db.Exec(sql, args...).Error; err != nil {
+		if err := db.Exec(sql(values.String()), args...).Error; err != nil {
 			return translate(err)
 		}
 	}
@@ -211,25 +186,4 @@ func updateRecords(db *gorm.DB, recs []recordRow) error {
 		rows[i] = append([]any{r.ID}, recordValues(r)...)
 	}
 	return updateRows(db, "records", recordColumns, rows)
-}
-
-// recordsByExternalID loads a set's records by their external ids.
-func recordsByExternalID(db *gorm.DB, set domain.RecordSet, ids []string) (map[string]*domain.Record, error) {
-	out := map[string]*domain.Record{}
-	for start := 0; start < len(ids); start += 900 {
-		var rows []recordRow
-		chunk := ids[start:min(start+900, len(ids))]
-		err := db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND external_id IN ?", set.WorkspaceID, set.ConnectionID, set.Object, chunk).Find(&rows).Error
-		if err != nil {
-			return nil, translate(err)
-		}
-		for _, r := range rows {
-			rec, err := r.domain(nil)
-			if err != nil {
-				return nil, err
-			}
-			out[r.ExternalID] = &rec
-		}
-	}
-	return out, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -51,96 +52,68 @@ func (s *Store) CompleteOperations(ctx context.Context, done []domain.Completion
 		}
 	}
 	now = utc(now)
-	sets := map[domain.RecordSet]bool{}
+	byTarget := map[domain.RecordSet][]domain.Completion{}
+	for _, c := range done {
+		byTarget[c.Target] = append(byTarget[c.Target], c)
+	}
 	err := s.InTx(ctx, func(tx *Store) error {
 		seq, err := nextSeq(tx.db, done[0].Op.WorkspaceID)
 		if err != nil {
 			return err
 		}
-		copies := map[domain.RecordSet]*copyWrites{}
-		for _, c := range done {
-			w := copies[c.Target]
-			if w == nil {
-				w = &copyWrites{set: c.Target, seq: seq, now: now}
-				copies[c.Target] = w
-				sets[c.Target] = true
-			}
-			w.add(c)
-		}
-		for _, w := range copies {
-			if err := w.write(tx.db); err != nil {
+		for set, writes := range byTarget {
+			if err := writeCopies(tx.db, set, writes, seq, now); err != nil {
 				return err
 			}
 		}
 		return finishOperations(tx.db, done, now)
 	})
 	if err == nil {
-		for set := range sets {
+		for set := range byTarget {
 			s.RecordsChanged(ctx, set)
 		}
 	}
 	return err
 }
 
-// copyWrites gathers the completed writes to one record set: read the
-// records they touch once, apply the writes in order, store the results in
-// multi-row statements.
-type copyWrites struct {
-	set  domain.RecordSet
-	seq  int64
-	now  time.Time
-	done []domain.Completion
-}
-
-func (w *copyWrites) add(c domain.Completion) {
-	w.done = append(w.done, c)
-}
-
-func (w *copyWrites) write(db *gorm.DB) error {
-	ids := make([]string, len(w.done))
-	for i, c := range w.done {
+// writeCopies applies completed writes to one record set's copy: it reads
+// the records they touch once, applies the writes in order and stores the
+// results in multi-row statements, numbered seq.
+func writeCopies(db *gorm.DB, set domain.RecordSet, done []domain.Completion, seq int64, now time.Time) error {
+	ids := make([]string, len(done))
+	for i, c := range done {
 		ids[i] = targetID(c)
 	}
-	stored, err := recordsByExternalID(db, w.set, ids)
+	stored, err := recordsByExternalID(db, set, ids)
 	if err != nil {
 		return err
 	}
-	recs := map[string]*domain.Record{}
-	exists := map[string]bool{}
-	for id, rec := range stored {
-		recs[id], exists[id] = rec, true
-	}
-	var (
-		created []domain.Completion
-		order   []string // external ids in the order first written
-		written = map[string]bool{}
-	)
-	for _, c := range w.done {
+	recs := maps.Clone(stored)
+	var created []domain.Completion
+	written := map[string]bool{}
+	for _, c := range done {
 		id := targetID(c)
 		rec := recs[id]
 		if rec == nil {
 			if c.Op.Kind != domain.OpCreate {
 				continue // the record left the copy meanwhile; the target has the write
 			}
-			rec = &domain.Record{ID: newID(), ExternalID: id, Active: true, FirstSeenAt: w.now}
+			rec = &domain.Record{ID: newID(), ExternalID: id, Active: true, FirstSeenAt: now}
 			recs[id] = rec
 		}
-		if !written[id] {
-			written[id] = true
-			order = append(order, id)
-		}
-		applyWrite(rec, c.Op, w.now)
+		written[id] = true
+		applyWrite(rec, c.Op, now)
 		if c.Op.Kind == domain.OpCreate {
 			created = append(created, c)
 		}
 	}
 	var inserts, updates []recordRow
-	for _, id := range order {
-		row, err := w.row(recs[id])
+	for _, id := range slices.Sorted(maps.Keys(written)) {
+		row, err := copyRow(set, recs[id], seq, now)
 		if err != nil {
 			return err
 		}
-		if exists[id] {
+		if stored[id] != nil {
 			updates = append(updates, row)
 		} else {
 			inserts = append(inserts, row)
@@ -160,7 +133,8 @@ func (w *copyWrites) write(db *gorm.DB) error {
 	return nil
 }
 
-func (w *copyWrites) row(rec *domain.Record) (recordRow, error) {
+// copyRow is the stored form of a record the hub wrote.
+func copyRow(set domain.RecordSet, rec *domain.Record, seq int64, now time.Time) (recordRow, error) {
 	fields, err := encodeFields(rec.Fields)
 	if err != nil {
 		return recordRow{}, err
@@ -170,9 +144,9 @@ func (w *copyWrites) row(rec *domain.Record) (recordRow, error) {
 		hash = "" // as a tombstone of a full apply: a record that comes back counts as changed
 	}
 	return recordRow{
-		ID: rec.ID, WorkspaceID: w.set.WorkspaceID, ConnectionID: w.set.ConnectionID, Object: w.set.Object, ExternalID: rec.ExternalID,
+		ID: rec.ID, WorkspaceID: set.WorkspaceID, ConnectionID: set.ConnectionID, Object: set.Object, ExternalID: rec.ExternalID,
 		Fields: fields, Hash: hash, Active: rec.Active, Deleted: rec.Deleted, DeletedAt: rec.DeletedAt, SourceUpdatedAt: rec.SourceUpdatedAt,
-		FirstSeenAt: rec.FirstSeenAt, LastSeenAt: w.now, ChangedAt: w.now, Seq: w.seq, Origin: string(domain.OriginHub), Version: rec.Version + 1,
+		FirstSeenAt: rec.FirstSeenAt, LastSeenAt: now, ChangedAt: now, Seq: seq, Origin: string(domain.OriginHub), Version: rec.Version + 1,
 	}, nil
 }
 

@@ -134,6 +134,27 @@ func (s *Store) Records(ctx context.Context, set domain.RecordSet, f domain.Reco
 	return out, nil
 }
 
+// recordsByExternalID loads a set's records by their external ids.
+func recordsByExternalID(db *gorm.DB, set domain.RecordSet, ids []string) (map[string]*domain.Record, error) {
+	out := map[string]*domain.Record{}
+	for start := 0; start < len(ids); start += 900 {
+		var rows []recordRow
+		chunk := ids[start:min(start+900, len(ids))]
+		err := db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND external_id IN ?", set.WorkspaceID, set.ConnectionID, set.Object, chunk).Find(&rows).Error
+		if err != nil {
+			return nil, translate(err)
+		}
+		for _, r := range rows {
+			rec, err := r.domain(nil)
+			if err != nil {
+				return nil, err
+			}
+			out[r.ExternalID] = &rec
+		}
+	}
+	return out, nil
+}
+
 // Record finds one record of a set by its external id.
 func (s *Store) Record(ctx context.Context, set domain.RecordSet, externalID string) (*domain.Record, error) {
 	db := s.db.WithContext(ctx)
