@@ -10,26 +10,14 @@ import (
 
 	"syncd/cli"
 	"syncd/domain"
-	"syncd/store"
 	"syncd/store/storetest"
 )
 
 const (
 	rotateOldKey = storetest.KeyringSpec
-	rotateNewKey = "2:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+	rotateNewKey = storetest.NewerKeySpec
 	rotateSecret = "crm-api-key-rotate-me"
 )
-
-// storeWith opens the database at url with a keyring.
-func storeWith(t *testing.T, url, keys string) *store.Store {
-	t.Helper()
-	k, err := store.ParseKeyring(keys)
-	require.NoError(t, err)
-	s, err := store.Open(context.Background(), url, store.Options{Keyring: k})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 // rotate runs `syncd rotate-key` with the given environment.
 func rotate(t *testing.T, env map[string]string) (string, error) {
@@ -43,7 +31,7 @@ func TestRotateKey(t *testing.T) {
 	ctx := context.Background()
 	setup := func(t *testing.T) (url string, ws string, id string) {
 		url = storetest.NewURL(t)
-		s := storeWith(t, url, rotateOldKey)
+		s := storetest.Open(t, url, rotateOldKey)
 		_, err := s.Migrate(ctx)
 		require.NoError(t, err)
 		w := &domain.Workspace{Name: "w"}
@@ -60,17 +48,17 @@ func TestRotateKey(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "re-encrypted 1 connection credential(s) under key version 2\n", out)
 
-		got, err := storeWith(t, url, rotateNewKey).Connection(ctx, ws, id)
+		got, err := storetest.Open(t, url, rotateNewKey).Connection(ctx, ws, id)
 		require.NoError(t, err, "the new key alone opens it now")
 		require.JSONEq(t, `{"api_key":"`+rotateSecret+`"}`, string(got.Credentials))
-		_, err = storeWith(t, url, rotateOldKey).Connection(ctx, ws, id)
+		_, err = storetest.Open(t, url, rotateOldKey).Connection(ctx, ws, id)
 		require.Error(t, err, "the old key no longer does")
 	})
 	t.Run("a_keyring_without_the_old_key_changes_nothing", func(t *testing.T) {
 		url, ws, id := setup(t)
 		_, err := rotate(t, map[string]string{"DATABASE_URL": url, "SYNCD_DATA_DIR": t.TempDir(), "SYNCD_ENCRYPTION_KEY": rotateNewKey})
 		require.ErrorContains(t, err, "nothing was changed")
-		_, err = storeWith(t, url, rotateOldKey).Connection(ctx, ws, id)
+		_, err = storetest.Open(t, url, rotateOldKey).Connection(ctx, ws, id)
 		require.NoError(t, err, "still sealed under the old key")
 	})
 	t.Run("no_key_is_an_error_not_a_new_key", func(t *testing.T) {

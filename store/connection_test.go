@@ -14,19 +14,15 @@ import (
 
 const (
 	connOldKeys = storetest.KeyringSpec
-	connNewKey  = "2:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+	connNewKey  = storetest.NewerKeySpec
 	connSecret  = "crm-secret-Zq81x"
 )
 
 // openWithKeys opens the database at url with a keyring, migrating it.
 func openWithKeys(t *testing.T, url, keys string) *store.Store {
 	t.Helper()
-	k, err := store.ParseKeyring(keys)
-	require.NoError(t, err)
-	s, err := store.Open(context.Background(), url, store.Options{Keyring: k})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	_, err = s.Migrate(context.Background())
+	s := storetest.Open(t, url, keys)
+	_, err := s.Migrate(context.Background())
 	require.NoError(t, err)
 	return s
 }

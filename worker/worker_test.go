@@ -87,11 +87,7 @@ func newCRMSync(t *testing.T, n int) crmSync {
 }
 
 func open(t *testing.T, url string) *store.Store {
-	t.Helper()
-	s, err := store.Open(context.Background(), url, store.Options{Keyring: storetest.Keyring(t)})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
+	return storetest.Open(t, url, storetest.KeyringSpec)
 }
 
 func newWorker(s *store.Store) *worker.Worker {

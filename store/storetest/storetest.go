@@ -34,19 +34,35 @@ func Dialect() string {
 // New returns a migrated store private to t.
 func New(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), NewURL(t), store.Options{Keyring: Keyring(t)})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := Open(t, NewURL(t), KeyringSpec)
 	if _, err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return s
 }
 
-// KeyringSpec is the fixed test encryption key (version 1).
-const KeyringSpec = "1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+// Open opens the database at url (not migrating it) with the keyring keys
+// names, closing it when t ends.
+func Open(t testing.TB, url, keys string) *store.Store {
+	t.Helper()
+	k, err := store.ParseKeyring(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(context.Background(), url, store.Options{Keyring: k})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// KeyringSpec is the fixed test encryption key (version 1); NewerKeySpec
+// is a second key (version 2), for tests that rotate keys.
+const (
+	KeyringSpec  = "1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	NewerKeySpec = "2:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+)
 
 // Keyring returns the test keyring.
 func Keyring(t testing.TB) *store.Keyring {
