@@ -107,27 +107,59 @@ func (q queued) any() bool { return q.held || q.planned }
 // they have queued.
 func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
 	out := map[string]queued{}
+	add := func(itemID, status, plannedBy string) {
+		q := out[itemID]
+		if status == string(domain.OpPending) && plannedBy == plannedByReconcile {
+			q.planned = true
+		} else {
+			q.held = true
+		}
+		out[itemID] = q
+	}
+	if db.Dialector.Name() == DialectPostgres {
+		return out, queuedOpsPostgres(db, itemIDs, add)
+	}
 	for start := 0; start < len(itemIDs); start += 900 {
 		var rows []struct{ ItemID, Status, PlannedBy string }
 		chunk := itemIDs[start:min(start+900, len(itemIDs))]
-		// The status test is an OR, not IN: PostgreSQL would search the
-		// (item_id, status) index once per id and status, twice as often.
 		err := db.Model(&operationRow{}).Select("item_id, status, planned_by").
-			Where("item_id IN ? AND (status = ? OR status = ?)", chunk, string(domain.OpPending), string(domain.OpRunning)).Scan(&rows).Error
+			Where("item_id IN ? AND status IN ?", chunk, queuedStatuses).Scan(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}
 		for _, r := range rows {
-			q := out[r.ItemID]
-			if r.Status == string(domain.OpPending) && r.PlannedBy == plannedByReconcile {
-				q.planned = true
-			} else {
-				q.held = true
-			}
-			out[r.ItemID] = q
+			add(r.ItemID, r.Status, r.PlannedBy)
 		}
 	}
 	return out, nil
+}
+
+var queuedStatuses = []string{string(domain.OpPending), string(domain.OpRunning)}
+
+// queuedOpsPostgres looks each item up in operations_item on its own. The
+// outbox fills and empties in bursts, so its statistics are often those of
+// an empty table; with them PostgreSQL reads a list of ids as "most rows"
+// and scans the whole queue, while the lateral form can only probe the
+// index once per id. The status test is an OR, not IN, which would probe
+// once per id and status.
+func queuedOpsPostgres(db *gorm.DB, itemIDs []string, add func(itemID, status, plannedBy string)) error {
+	rows, err := db.Statement.ConnPool.QueryContext(db.Statement.Context, `SELECT o.item_id, o.status, o.planned_by
+		FROM unnest($1::text[]) AS k(id) CROSS JOIN LATERAL (
+			SELECT item_id, status, planned_by FROM operations
+			WHERE item_id = k.id AND (status = $2 OR status = $3) OFFSET 0) AS o`,
+		itemIDs, queuedStatuses[0], queuedStatuses[1])
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var itemID, status, plannedBy string
+		if err := rows.Scan(&itemID, &status, &plannedBy); err != nil {
+			return translate(err)
+		}
+		add(itemID, status, plannedBy)
+	}
+	return translate(rows.Err())
 }
 
 // ClaimOperations leases up to n due operations for a worker: pending ones
@@ -138,8 +170,17 @@ func (s *Store) ClaimOperations(ctx context.Context, n int, lease time.Duration,
 	now = utc(now)
 	var out []domain.Operation
 	err := s.InTx(ctx, func(tx *Store) error {
-		// Two range scans of operations_due rather than one OR, which
-		// PostgreSQL answers by sorting every queued operation.
+		// Two range scans of operations_due, which holds the queue in the
+		// claim's order, rather than one OR. PostgreSQL, planning with
+		// statistics from when the bursty outbox was near empty, would
+		// rather collect and sort every due operation than walk the index
+		// and stop after n; this transaction only claims, so it forbids
+		// the sort.
+		if tx.db.Dialector.Name() == DialectPostgres {
+			if err := tx.db.Exec("SET LOCAL enable_sort = off").Error; err != nil {
+				return translate(err)
+			}
+		}
 		var rows, due []operationRow
 		lock := clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}
 		err := tx.db.Clauses(lock).Where("status = ? AND lease_until < ?", string(domain.OpRunning), now).
@@ -180,8 +221,7 @@ func (s *Store) ClaimOperations(ctx context.Context, n int, lease time.Duration,
 // second create-counterpart or restore would make a duplicate record.
 func pendingCreate(db *gorm.DB, itemID string) (bool, error) {
 	var n int64
-	err := db.Model(&operationRow{}).Where("item_id = ? AND kind = ? AND status IN ?", itemID, string(domain.OpCreate),
-		[]string{string(domain.OpPending), string(domain.OpRunning)}).Count(&n).Error
+	err := db.Model(&operationRow{}).Where("item_id = ? AND kind = ? AND status IN ?", itemID, string(domain.OpCreate), queuedStatuses).Count(&n).Error
 	return n > 0, translate(err)
 }
 

@@ -49,15 +49,16 @@ func (s *Store) BehindObjects(ctx context.Context) ([]ObjectRef, error) {
 // change since its last run, batch by batch, and returns how many records it
 // read. Only changed records and their items are touched.
 func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Time) (int, error) {
-	total, analyzed := 0, 0
+	total, created, analyzed := 0, 0, 0
 	for {
-		n, more, err := s.reconcileBatch(ctx, ref, utc(now))
-		total += n
+		n, c, more, err := s.reconcileBatch(ctx, ref, utc(now))
+		total, created = total+n, created+c
 		// A first upload grows the window from nothing by a million rows;
 		// fresh statistics keep the planner on the indexes as it grows.
-		if total-analyzed >= max(10_000, analyzed) {
+		// Changes to existing items do not call for them.
+		if created-analyzed >= max(10_000, analyzed) {
 			s.analyze(ctx, "items", "item_keys")
-			analyzed = total
+			analyzed = created
 		}
 		if err != nil || !more {
 			if total > 0 {
@@ -68,7 +69,9 @@ func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Tim
 	}
 }
 
-func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time) (n int, more bool, err error) {
+// reconcileBatch reconciles the next batch of an object's record changes
+// and returns how many records it read and how many items it created.
+func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time) (n, created int, more bool, err error) {
 	err = s.InTx(ctx, func(tx *Store) error {
 		var objs []syncObjectRow
 		// Another replica reconciling this object holds the row: leave it to it.
@@ -120,10 +123,11 @@ func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time
 		if err := r.flush(); err != nil {
 			return err
 		}
+		created = r.created
 		return translate(tx.db.Model(&syncObjectRow{}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).
 			Updates(map[string]any{"left_seq": row.LeftSeq, "left_after": row.LeftAfter, "right_seq": row.RightSeq, "right_after": row.RightAfter}).Error)
 	})
-	return n, more, err
+	return n, created, more, err
 }
 
 // reconciler collects the items one batch of record changes touches, pairs
@@ -138,6 +142,7 @@ type reconciler struct {
 	order   []string                  // item ids in the order first touched
 	pending []string                  // record ids to load besides the touched items'
 	stored  map[string]domain.Item    // the items as store wrote them
+	created int                       // how many items store inserted
 }
 
 // work is one touched item; fresh ones are not stored yet. was is the item
@@ -354,6 +359,7 @@ func (r *reconciler) store() error {
 	if err := updateItems(r.db, updates); err != nil {
 		return err
 	}
+	r.created += len(inserts)
 	if len(inserts) > 0 {
 		if err := insertItems(r.db, inserts); err != nil {
 			return err

@@ -34,16 +34,17 @@ func main() {
 	sqlite := flag.Bool("sqlite", true, "also measure SQLite")
 	duration := flag.Duration("duration", 10*time.Second, "how long each load runs; 0 measures only the bulk resolve")
 	bare := flag.String("bare", "", "internal: serve the bare echo baseline on this address")
+	keep := flag.Bool("keep", false, "keep the PostgreSQL benchmark database and print its URL, to inspect its plans")
 	flag.Parse()
 	if *bare != "" {
 		log.Fatal(serveBare(*bare))
 	}
-	if err := run(*items, *conflicts, *pg, *sqlite, *duration); err != nil {
+	if err := run(*items, *conflicts, *pg, *sqlite, *keep, *duration); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(items, conflicts int, pgURL string, sqlite bool, d time.Duration) error {
+func run(items, conflicts int, pgURL string, sqlite, keep bool, d time.Duration) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "syncd-window-")
 	if err != nil {
@@ -64,7 +65,11 @@ func run(items, conflicts int, pgURL string, sqlite bool, d time.Duration) error
 		if err != nil {
 			return err
 		}
-		defer drop()
+		if keep {
+			log.Printf("keeping the PostgreSQL database: %s", u)
+		} else {
+			defer drop()
+		}
 		dbs["postgres"] = u
 	}
 	if sqlite {
