@@ -83,12 +83,12 @@ func insertOps(db *gorm.DB, ops []domain.Operation, plannedBy string, now time.T
 	return insertRows(db, "operations", operationColumns, rows)
 }
 
-// replacePlanned swaps the reconciler's pending operations of items for ops.
-func replacePlanned(db *gorm.DB, itemIDs []string, ops []domain.Operation, now time.Time) error {
-	for start := 0; start < len(itemIDs); start += 900 {
-		chunk := itemIDs[start:min(start+900, len(itemIDs))]
-		err := db.Where("item_id IN ? AND status = ? AND planned_by = ?", chunk, string(domain.OpPending), plannedByReconcile).
-			Delete(&operationRow{}).Error
+// replacePlanned swaps the reconciler's pending operations (by id, as
+// queuedOps found them) for ops. One a worker claimed since stays.
+func replacePlanned(db *gorm.DB, opIDs []string, ops []domain.Operation, now time.Time) error {
+	for start := 0; start < len(opIDs); start += 900 {
+		chunk := opIDs[start:min(start+900, len(opIDs))]
+		err := db.Where("id IN ? AND status = ?", chunk, string(domain.OpPending)).Delete(&operationRow{}).Error
 		if err != nil {
 			return translate(err)
 		}
@@ -98,19 +98,22 @@ func replacePlanned(db *gorm.DB, itemIDs []string, ops []domain.Operation, now t
 
 // queued is what an item still has in the outbox: writes of a person's
 // action or already running, which a reconcile must leave alone, and the
-// reconciler's own pending ones, which it replaces.
-type queued struct{ held, planned bool }
+// reconciler's own pending ones (their ids), which it replaces.
+type queued struct {
+	held    bool
+	planned []string
+}
 
-func (q queued) any() bool { return q.held || q.planned }
+func (q queued) any() bool { return q.held || len(q.planned) > 0 }
 
 // queuedOps reports, for the items with anything pending or running, what
 // they have queued.
 func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
 	out := map[string]queued{}
-	add := func(itemID, status, plannedBy string) {
+	add := func(id, itemID, status, plannedBy string) {
 		q := out[itemID]
 		if status == string(domain.OpPending) && plannedBy == plannedByReconcile {
-			q.planned = true
+			q.planned = append(q.planned, id)
 		} else {
 			q.held = true
 		}
@@ -120,15 +123,15 @@ func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
 		return out, queuedOpsPostgres(db, itemIDs, add)
 	}
 	for start := 0; start < len(itemIDs); start += 900 {
-		var rows []struct{ ItemID, Status, PlannedBy string }
+		var rows []struct{ ID, ItemID, Status, PlannedBy string }
 		chunk := itemIDs[start:min(start+900, len(itemIDs))]
-		err := db.Model(&operationRow{}).Select("item_id, status, planned_by").
+		err := db.Model(&operationRow{}).Select("id, item_id, status, planned_by").
 			Where("item_id IN ? AND status IN ?", chunk, queuedStatuses).Scan(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}
 		for _, r := range rows {
-			add(r.ItemID, r.Status, r.PlannedBy)
+			add(r.ID, r.ItemID, r.Status, r.PlannedBy)
 		}
 	}
 	return out, nil
@@ -142,10 +145,10 @@ var queuedStatuses = []string{string(domain.OpPending), string(domain.OpRunning)
 // and scans the whole queue, while the lateral form can only probe the
 // index once per id. The status test is an OR, not IN, which would probe
 // once per id and status.
-func queuedOpsPostgres(db *gorm.DB, itemIDs []string, add func(itemID, status, plannedBy string)) error {
-	rows, err := db.Statement.ConnPool.QueryContext(db.Statement.Context, `SELECT o.item_id, o.status, o.planned_by
+func queuedOpsPostgres(db *gorm.DB, itemIDs []string, add func(id, itemID, status, plannedBy string)) error {
+	rows, err := db.Statement.ConnPool.QueryContext(db.Statement.Context, `SELECT o.id, o.item_id, o.status, o.planned_by
 		FROM unnest($1::text[]) AS k(id) CROSS JOIN LATERAL (
-			SELECT item_id, status, planned_by FROM operations
+			SELECT id, item_id, status, planned_by FROM operations
 			WHERE item_id = k.id AND (status = $2 OR status = $3) OFFSET 0) AS o`,
 		itemIDs, queuedStatuses[0], queuedStatuses[1])
 	if err != nil {
@@ -153,11 +156,11 @@ func queuedOpsPostgres(db *gorm.DB, itemIDs []string, add func(itemID, status, p
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var itemID, status, plannedBy string
-		if err := rows.Scan(&itemID, &status, &plannedBy); err != nil {
+		var id, itemID, status, plannedBy string
+		if err := rows.Scan(&id, &itemID, &status, &plannedBy); err != nil {
 			return translate(err)
 		}
-		add(itemID, status, plannedBy)
+		add(id, itemID, status, plannedBy)
 	}
 	return translate(rows.Err())
 }

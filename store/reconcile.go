@@ -297,7 +297,7 @@ func (r *reconciler) store() error {
 		keys     []itemKeyRow
 		updates  []itemRow
 		ops      []domain.Operation
-		replaced []string // existing items whose planned operations are replaced
+		replaced []string // the reconciler's planned operations of existing items, replaced
 		stale    []string // existing items whose keys are rewritten
 	)
 	var existing []string
@@ -334,9 +334,7 @@ func (r *reconciler) store() error {
 			inserts = append(inserts, row)
 		} else {
 			updates = append(updates, row)
-			if queue[id].planned {
-				replaced = append(replaced, id)
-			}
+			replaced = append(replaced, queue[id].planned...)
 			if w.was == nil || !w.was.Linked() { // only unpaired items have match keys
 				stale = append(stale, id)
 			}

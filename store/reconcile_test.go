@@ -187,6 +187,41 @@ func TestReconcile(t *testing.T) {
 		require.Equal(t, domain.SideRight, ops[0].Side)
 		require.Equal(t, domain.Fields{"navn": "A renamed"}, ops[0].Fields)
 	})
+	t.Run("a_newer_change_replaces_the_planned_operation_but_not_a_claimed_one", func(t *testing.T) {
+		ctx := context.Background()
+		f := newSyncFixture(t, storetest.New(t), true)
+		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		_, err = apply(t, f.s, f.right, full, kunde("k1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		f.reconcile(t)
+		rename := func(name string) []domain.Operation {
+			_, err := apply(t, f.s, f.left, full, customer("1", "1001", name, "a@x"))
+			require.NoError(t, err)
+			f.reconcile(t)
+			items, err := f.s.Items(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{})
+			require.NoError(t, err)
+			ops, err := f.s.Operations(ctx, f.ref.WorkspaceID, items[0].Item.ID)
+			require.NoError(t, err)
+			return ops
+		}
+		rename("B")
+		ops := rename("C")
+		require.Len(t, ops, 1, "the write planned for B is replaced, not queued beside the one for C")
+		require.Equal(t, domain.Fields{"navn": "C"}, ops[0].Fields)
+
+		claimed, err := f.s.ClaimOperations(ctx, 10, time.Minute, time.Now().Add(time.Second))
+		require.NoError(t, err)
+		require.Len(t, claimed, 1)
+		ops = rename("D")
+		require.Len(t, ops, 2, "a claimed write is a worker's now; the reconcile plans beside it")
+		byStatus := map[domain.OpStatus]domain.Fields{}
+		for _, op := range ops {
+			byStatus[op.Status] = op.Fields
+		}
+		require.Equal(t, domain.Fields{"navn": "C"}, byStatus[domain.OpRunning])
+		require.Equal(t, domain.Fields{"navn": "D"}, byStatus[domain.OpPending])
+	})
 	t.Run("large_batches_reconcile_completely", func(t *testing.T) {
 		f := newSyncFixture(t, storetest.New(t), true)
 		var ls, rs []domain.Record
