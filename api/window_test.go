@@ -307,6 +307,7 @@ func TestWindowList(t *testing.T) {
 		p = ts.do("GET", f.path+"/window?cursor=***", viewer.Access, nil).problem(422)
 		require.Contains(t, p["errors"], "query.cursor")
 		ts.do("GET", "/v1/syncs/"+f.syncID+"/objects/orders/window", viewer.Access, nil).problem(404)
+		ts.do("GET", "/v1/syncs/"+f.syncID+"/objects/orders/window/summary", viewer.Access, nil).problem(404)
 	})
 
 	t.Run("another_workspace_sees_nothing", func(t *testing.T) {

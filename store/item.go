@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,11 +146,13 @@ func itemToRow(it domain.Item, shown bool, search string, left, right *domain.Re
 func (s *Store) Items(ctx context.Context, workspaceID, syncID, object string, f domain.ItemFilter, p domain.Page) ([]domain.ItemView, error) {
 	p = p.Normalized()
 	where, args := itemWhere(workspaceID, syncID, object, f, p.After)
-	args = append(args, p.Limit)
+	// The limit is written into the statement, not bound: with a bound
+	// limit PostgreSQL cannot cost a prepared statement's generic plan and
+	// plans every page anew, which took longer than running it.
 	rows, err := s.reads.WithContext(ctx).Raw(`SELECT `+windowColumns+` FROM items i
 		LEFT JOIN records l ON l.id = i.left_record_id
 		LEFT JOIN records r ON r.id = i.right_record_id
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id LIMIT ?`, args...).Rows()
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id LIMIT `+strconv.Itoa(p.Limit), args...).Rows()
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -206,7 +209,7 @@ func (s *Store) ItemIDs(ctx context.Context, workspaceID, syncID, object string,
 	}
 	where, args := itemWhere(workspaceID, syncID, object, f, "")
 	var ids []string
-	err := db.Raw(`SELECT i.id FROM items i WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id LIMIT ?`, append(args, limit)...).Scan(&ids).Error
+	err := db.Raw(`SELECT i.id FROM items i WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id LIMIT `+strconv.Itoa(limit), args...).Scan(&ids).Error
 	return ids, translate(err)
 }
 
@@ -344,39 +347,50 @@ func item(db *gorm.DB, workspaceID, syncID, object, id string) (*domain.ItemView
 
 // Summary counts the window of an object.
 func (s *Store) Summary(ctx context.Context, workspaceID, syncID, object string) (domain.Summary, error) {
-	db := s.db.WithContext(ctx)
 	var out domain.Summary
-	if err := objectExists(db, workspaceID, syncID, object); err != nil {
-		return out, err
-	}
-	var rows []struct {
-		Category string
-		Side     string
-		N        int64
-	}
-	err := db.Table("window_counts").Select("category, side, n").Where("sync_id = ? AND object = ?", syncID, object).Scan(&rows).Error
+	// One read: the object's row, so a missing object is told from an empty
+	// one, joined to its counts. Frontends poll it.
+	rows, err := s.reads.WithContext(ctx).Raw(`SELECT c.category, c.side, c.n FROM sync_objects o
+		LEFT JOIN window_counts c ON c.sync_id = o.sync_id AND c.object = o.name
+		WHERE o.workspace_id = ? AND o.sync_id = ? AND o.name = ?`, workspaceID, syncID, object).Rows()
 	if err != nil {
 		return out, translate(err)
 	}
-	for _, r := range rows {
-		switch domain.Category(r.Category) {
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		found = true
+		var r struct {
+			Category, Side sql.NullString
+			N              sql.NullInt64
+		}
+		if err := rows.Scan(&r.Category, &r.Side, &r.N); err != nil {
+			return out, translate(err)
+		}
+		switch domain.Category(r.Category.String) {
 		case domain.CategoryConflict:
-			out.Conflict += r.N
+			out.Conflict += r.N.Int64
 		case domain.CategoryDeleted:
-			out.Deleted += r.N
+			out.Deleted += r.N.Int64
 		case domain.CategoryDisabled:
-			out.Disabled += r.N
+			out.Disabled += r.N.Int64
 		case domain.CategorySynced:
-			out.Synced += r.N
+			out.Synced += r.N.Int64
 		case domain.CategoryInactive:
-			out.Inactive += r.N
+			out.Inactive += r.N.Int64
 		case domain.CategoryNew:
-			if domain.Side(r.Side) == domain.SideLeft {
-				out.NewLeft += r.N
+			if domain.Side(r.Side.String) == domain.SideLeft {
+				out.NewLeft += r.N.Int64
 			} else {
-				out.NewRight += r.N
+				out.NewRight += r.N.Int64
 			}
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return out, translate(err)
+	}
+	if !found {
+		return out, domain.Errorf(domain.CodeNotFound, "sync object not found")
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -32,7 +33,7 @@ const (
 // transaction, so they compose.
 type Store struct {
 	db      *gorm.DB
-	reads   *gorm.DB // db with prepared statements, for the hot reads
+	reads   *gorm.DB // prepared statements for the hot reads (see openReads)
 	dialect string
 	path    string // the SQLite file; "" on PostgreSQL
 	keyring *Keyring
@@ -48,7 +49,8 @@ type Store struct {
 // Options tunes Open.
 type Options struct {
 	Logger *slog.Logger
-	// MaxOpenConns caps the pool on PostgreSQL (default 20).
+	// MaxOpenConns caps the pool on PostgreSQL (default 20); the window's
+	// reads have a pool of their own, half that size.
 	MaxOpenConns int
 	// Keyring seals connection credentials; without one, storing credentials fails.
 	Keyring *Keyring
@@ -63,8 +65,9 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return utc(time.Now()) },
-		// A few dozen query shapes are kept prepared (see reads below). A
-		// ten-year lifetime is gorm's "never expire", which also spares a
+		// A few dozen query shapes (times the page sizes clients ask for)
+		// are kept prepared, the least recently used dropped past 256 (see
+		// reads below). A ten-year lifetime is gorm's "never expire", which also spares a
 		// sweeping goroutine per pool that would outlive Close.
 		PrepareStmtMaxSize: 256,
 		PrepareStmtTTL:     10 * 365 * 24 * time.Hour,
@@ -121,14 +124,49 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	// The SQLite driver parses every statement anew unless it is prepared;
-	// the window's few query shapes are kept prepared on each connection.
-	reads := db.Session(&gorm.Session{PrepareStmt: true})
+	reads, err := openReads(ctx, db, url, cfg, o.MaxOpenConns)
+	if err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	st := &Store{db: db, reads: reads, dialect: dialect, path: path, keyring: o.Keyring, hooks: &hooks{}}
 	if dialect == DialectSQLite {
 		st.writes = &sync.Mutex{}
 	}
 	return st, nil
+}
+
+// openReads gives the hot reads of the window (its pages and summary) their
+// statements kept prepared. The SQLite driver parses every statement anew
+// unless it is prepared. On PostgreSQL they also get a pool of their own
+// that lets the server reuse a plan: the main pool plans every execution
+// (see withCustomPlans), which for a window page took about twice as long
+// as running it. The window's queries are index walks whose plans do not
+// turn with the statistics, and ANALYZE replans them anyway.
+func openReads(ctx context.Context, db *gorm.DB, url string, cfg *gorm.Config, maxConns int) (*gorm.DB, error) {
+	prepared := &gorm.Session{PrepareStmt: true}
+	if db.Dialector.Name() != DialectPostgres {
+		return db.Session(prepared), nil
+	}
+	rdb, err := gorm.Open(postgres.Open(url), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres database: %w", err)
+	}
+	pool, err := rdb.DB()
+	if err != nil {
+		return nil, err
+	}
+	if maxConns <= 0 {
+		maxConns = 20
+	}
+	pool.SetMaxOpenConns(max(2, maxConns/2))
+	pool.SetMaxIdleConns(max(2, maxConns/2))
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("reach postgres database: %w", err)
+	}
+	return rdb.Session(prepared), nil
 }
 
 // withCustomPlans asks PostgreSQL to plan every execution of a cached
@@ -175,8 +213,14 @@ func (s *Store) SQL() *sql.DB {
 	return d
 }
 
-// Close releases the pool.
-func (s *Store) Close() error { return s.SQL().Close() }
+// Close releases the pools.
+func (s *Store) Close() error {
+	err := s.SQL().Close()
+	if reads, _ := s.reads.DB(); reads != s.SQL() {
+		err = errors.Join(err, reads.Close())
+	}
+	return err
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.SQL().PingContext(ctx) }
