@@ -67,8 +67,8 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		NowFunc:                func() time.Time { return utc(time.Now()) },
 		// A few dozen query shapes (times the page sizes clients ask for)
 		// are kept prepared, the least recently used dropped past 256 (see
-		// reads below). A ten-year lifetime is gorm's "never expire", which also spares a
-		// sweeping goroutine per pool that would outlive Close.
+		// openReads). A ten-year lifetime is gorm's "never expire", which
+		// also spares a sweeping goroutine per pool that would outlive Close.
 		PrepareStmtMaxSize: 256,
 		PrepareStmtTTL:     10 * 365 * 24 * time.Hour,
 	}
@@ -106,14 +106,12 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	conns := o.MaxOpenConns
+	if conns <= 0 {
+		conns = 20
+	}
 	if dialect == DialectPostgres {
-		n := o.MaxOpenConns
-		if n <= 0 {
-			n = 20
-		}
-		sqlDB.SetMaxOpenConns(n)
-		sqlDB.SetMaxIdleConns(n)
-		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		sizePool(sqlDB, conns)
 	} else {
 		// WAL allows readers beside the one writer; _txlock=immediate makes
 		// writers queue on busy_timeout instead of failing with SQLITE_BUSY.
@@ -124,7 +122,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	reads, err := openReads(ctx, db, url, cfg, o.MaxOpenConns)
+	reads, err := openReads(ctx, db, url, cfg, max(2, conns/2))
 	if err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -143,7 +141,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 // (see withCustomPlans), which for a window page took about twice as long
 // as running it. The window's queries are index walks whose plans do not
 // turn with the statistics, and ANALYZE replans them anyway.
-func openReads(ctx context.Context, db *gorm.DB, url string, cfg *gorm.Config, maxConns int) (*gorm.DB, error) {
+func openReads(ctx context.Context, db *gorm.DB, url string, cfg *gorm.Config, conns int) (*gorm.DB, error) {
 	prepared := &gorm.Session{PrepareStmt: true}
 	if db.Dialector.Name() != DialectPostgres {
 		return db.Session(prepared), nil
@@ -156,17 +154,19 @@ func openReads(ctx context.Context, db *gorm.DB, url string, cfg *gorm.Config, m
 	if err != nil {
 		return nil, err
 	}
-	if maxConns <= 0 {
-		maxConns = 20
-	}
-	pool.SetMaxOpenConns(max(2, maxConns/2))
-	pool.SetMaxIdleConns(max(2, maxConns/2))
-	pool.SetConnMaxIdleTime(5 * time.Minute)
+	sizePool(pool, conns)
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("reach postgres database: %w", err)
 	}
 	return rdb.Session(prepared), nil
+}
+
+// sizePool keeps up to n PostgreSQL connections, idle ones for a while.
+func sizePool(pool *sql.DB, n int) {
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
 }
 
 // withCustomPlans asks PostgreSQL to plan every execution of a cached
