@@ -50,7 +50,9 @@ func seed(ctx context.Context, s *store.Store, n, conflicts int) (fixture, error
 		return f, err
 	}
 	f.syncID, f.conflicts = sy.ID, conflicts
-	now := time.Now().UTC().Format("2006-01-02 15:04:05")
+	// Times are written as the SQLite driver writes them, so reading them
+	// back costs what it costs for the server's own rows.
+	now := time.Now().UTC().Format("2006-01-02 15:04:05.999999999-07:00")
 	pg := s.Dialect() == store.DialectPostgres
 	series := "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < %d) SELECT i FROM g"
 	pad := "printf('%09d', i)"
