@@ -25,6 +25,28 @@ type Summary struct {
 	NewLeft, NewRight                             int64
 }
 
+// Add counts n items of a category; side tells new items apart.
+func (s *Summary) Add(c Category, side Side, n int64) {
+	switch c {
+	case CategoryConflict:
+		s.Conflict += n
+	case CategoryDeleted:
+		s.Deleted += n
+	case CategoryDisabled:
+		s.Disabled += n
+	case CategorySynced:
+		s.Synced += n
+	case CategoryInactive:
+		s.Inactive += n
+	case CategoryNew:
+		if side == SideLeft {
+			s.NewLeft += n
+		} else {
+			s.NewRight += n
+		}
+	}
+}
+
 // ItemStore reads the sync window. Reading never recomputes anything: items
 // are kept current as records change.
 type ItemStore interface {

@@ -295,9 +295,8 @@ func deleteItem(db *gorm.DB, it domain.Item) error {
 // rows, in id order, until the transaction ends.
 func (r *reconciler) itemsByID(ids []string) (map[string]domain.Item, error) {
 	out := map[string]domain.Item{}
-	for start := 0; start < len(ids); start += 900 {
+	for chunk := range slices.Chunk(ids, idsPerQuery) {
 		var rows []itemRow
-		chunk := ids[start:min(start+900, len(ids))]
 		q := r.db
 		if r.db.Dialector.Name() == DialectPostgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -201,8 +202,7 @@ func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error
 func (a *recordApply) insertSQLite(ctx context.Context, batch []stagedRow) error {
 	db := a.db(ctx)
 	args := make([]any, 0, sqliteRowsPerInsert*len(stagingColumns))
-	for start := 0; start < len(batch); start += sqliteRowsPerInsert {
-		chunk := batch[start:min(start+sqliteRowsPerInsert, len(batch))]
+	for chunk := range slices.Chunk(batch, sqliteRowsPerInsert) {
 		args = args[:0]
 		for _, r := range chunk {
 			args = append(args, r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.DeletedAt, r.SourceUpdatedAt)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -72,8 +73,7 @@ func arrayParams(columns []column, skip int) string {
 // much faster. It goes to the connection directly: gorm would expand a
 // slice argument into a list of values.
 func execArrays(db *gorm.DB, sql string, rows [][]any) error {
-	for start := 0; start < len(rows); start += unnestChunk {
-		chunk := rows[start:min(start+unnestChunk, len(rows))]
+	for chunk := range slices.Chunk(rows, unnestChunk) {
 		cols := make([]any, len(chunk[0]))
 		for c := range cols {
 			vals := make([]any, len(chunk))
@@ -98,8 +98,7 @@ func execValues(db *gorm.DB, rows [][]any, sql func(values string) string) error
 	width := len(rows[0])
 	per := rowsPerInsert(db, width)
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
+	for chunk := range slices.Chunk(rows, per) {
 		var values strings.Builder
 		args := make([]any, 0, len(chunk)*width)
 		for i, r := range chunk {

@@ -190,8 +190,8 @@ func finishOperations(db *gorm.DB, done []domain.Completion, now time.Time) erro
 	for i, c := range done {
 		opIDs[i], itemIDs[i] = c.Op.ID, c.Op.ItemID
 	}
-	for start := 0; start < len(opIDs); start += 900 {
-		err := db.Model(&operationRow{}).Where("id IN ?", opIDs[start:min(start+900, len(opIDs))]).Updates(map[string]any{
+	for chunk := range slices.Chunk(opIDs, idsPerQuery) {
+		err := db.Model(&operationRow{}).Where("id IN ?", chunk).Updates(map[string]any{
 			"status": string(domain.OpDone), "error": "", "lease_until": nil, "updated_at": now,
 		}).Error
 		if err != nil {
@@ -211,8 +211,8 @@ func finishOperations(db *gorm.DB, done []domain.Completion, now time.Time) erro
 		byStatus[st] = append(byStatus[st], id)
 	}
 	for st, ids := range byStatus {
-		for start := 0; start < len(ids); start += 900 {
-			err := db.Model(&itemRow{}).Where("id IN ?", ids[start:min(start+900, len(ids))]).Updates(map[string]any{
+		for chunk := range slices.Chunk(ids, idsPerQuery) {
+			err := db.Model(&itemRow{}).Where("id IN ?", chunk).Updates(map[string]any{
 				"status": string(st), "error": "", "version": gorm.Expr("version + 1"), "updated_at": now,
 			}).Error
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -309,9 +310,8 @@ func asSeen(rec *domain.Record, active bool) *domain.Record {
 // decoded and as stored (RawFields), which snapshots and views reuse.
 func recordsByID(db *gorm.DB, workspaceID string, ids []string) (map[string]*domain.Record, error) {
 	out := map[string]*domain.Record{}
-	for start := 0; start < len(ids); start += 900 {
+	for chunk := range slices.Chunk(ids, idsPerQuery) {
 		var rows []recordRow
-		chunk := ids[start:min(start+900, len(ids))]
 		if err := db.Where("workspace_id = ? AND id IN ?", workspaceID, chunk).Find(&rows).Error; err != nil {
 			return nil, translate(err)
 		}
@@ -367,24 +367,7 @@ func (s *Store) Summary(ctx context.Context, workspaceID, syncID, object string)
 		if err := rows.Scan(&r.Category, &r.Side, &r.N); err != nil {
 			return out, translate(err)
 		}
-		switch domain.Category(r.Category.String) {
-		case domain.CategoryConflict:
-			out.Conflict += r.N.Int64
-		case domain.CategoryDeleted:
-			out.Deleted += r.N.Int64
-		case domain.CategoryDisabled:
-			out.Disabled += r.N.Int64
-		case domain.CategorySynced:
-			out.Synced += r.N.Int64
-		case domain.CategoryInactive:
-			out.Inactive += r.N.Int64
-		case domain.CategoryNew:
-			if domain.Side(r.Side.String) == domain.SideLeft {
-				out.NewLeft += r.N.Int64
-			} else {
-				out.NewRight += r.N.Int64
-			}
-		}
+		out.Add(domain.Category(r.Category.String), domain.Side(r.Side.String), r.N.Int64)
 	}
 	if err := rows.Err(); err != nil {
 		return out, translate(err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"gorm.io/gorm"
+	"slices"
 
 	"syncd/domain"
 )
@@ -19,8 +20,7 @@ type itemKeyRow struct {
 func (itemKeyRow) TableName() string { return "item_keys" }
 
 func deleteKeys(db *gorm.DB, itemIDs []string) error {
-	for start := 0; start < len(itemIDs); start += 900 {
-		chunk := itemIDs[start:min(start+900, len(itemIDs))]
+	for chunk := range slices.Chunk(itemIDs, idsPerQuery) {
 		if err := db.Where("item_id IN ?", chunk).Delete(&itemKeyRow{}).Error; err != nil {
 			return translate(err)
 		}
@@ -33,9 +33,8 @@ func deleteKeys(db *gorm.DB, itemIDs []string) error {
 func candidates(db *gorm.DB, syncID, object string, values map[int][]string) (map[string]*domain.Candidate, map[string]domain.Side, error) {
 	var hits []itemKeyRow
 	for idx, vals := range values {
-		for start := 0; start < len(vals); start += 900 {
+		for chunk := range slices.Chunk(vals, idsPerQuery) {
 			var rows []itemKeyRow
-			chunk := vals[start:min(start+900, len(vals))]
 			err := db.Where("sync_id = ? AND object = ? AND key_index = ? AND value IN ?", syncID, object, idx, chunk).Find(&rows).Error
 			if err != nil {
 				return nil, nil, translate(err)
@@ -53,8 +52,7 @@ func candidates(db *gorm.DB, syncID, object string, values map[int][]string) (ma
 	}
 	out := map[string]*domain.Candidate{}
 	sides := map[string]domain.Side{}
-	for start := 0; start < len(list); start += 900 {
-		chunk := list[start:min(start+900, len(list))]
+	for chunk := range slices.Chunk(list, idsPerQuery) {
 		var keys []itemKeyRow
 		if err := db.Where("item_id IN ?", chunk).Find(&keys).Error; err != nil {
 			return nil, nil, translate(err)

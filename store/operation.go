@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -86,8 +87,7 @@ func insertOps(db *gorm.DB, ops []domain.Operation, plannedBy string, now time.T
 // replacePlanned swaps the reconciler's pending operations (by id, as
 // queuedOps found them) for ops. One a worker claimed since stays.
 func replacePlanned(db *gorm.DB, opIDs []string, ops []domain.Operation, now time.Time) error {
-	for start := 0; start < len(opIDs); start += 900 {
-		chunk := opIDs[start:min(start+900, len(opIDs))]
+	for chunk := range slices.Chunk(opIDs, idsPerQuery) {
 		err := db.Where("id IN ? AND status = ?", chunk, string(domain.OpPending)).Delete(&operationRow{}).Error
 		if err != nil {
 			return translate(err)
@@ -122,9 +122,8 @@ func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
 	if db.Dialector.Name() == DialectPostgres {
 		return out, queuedOpsPostgres(db, itemIDs, add)
 	}
-	for start := 0; start < len(itemIDs); start += 900 {
+	for chunk := range slices.Chunk(itemIDs, idsPerQuery) {
 		var rows []struct{ ID, ItemID, Status, PlannedBy string }
-		chunk := itemIDs[start:min(start+900, len(itemIDs))]
 		err := db.Model(&operationRow{}).Select("id, item_id, status, planned_by").
 			Where("item_id IN ? AND status IN ?", chunk, queuedStatuses).Scan(&rows).Error
 		if err != nil {
@@ -179,7 +178,7 @@ func (s *Store) ClaimOperations(ctx context.Context, n int, lease time.Duration,
 		// rather collect and sort every due operation than walk the index
 		// and stop after n; this transaction only claims, so it forbids
 		// the sort.
-		if tx.db.Dialector.Name() == DialectPostgres {
+		if tx.dialect == DialectPostgres {
 			if err := tx.db.Exec("SET LOCAL enable_sort = off").Error; err != nil {
 				return translate(err)
 			}

@@ -235,9 +235,8 @@ func (r *reconciler) effective(side domain.Side, rec domain.Record) *domain.Reco
 // itemsOf loads the items holding any of the records in column.
 func (r *reconciler) itemsOf(column string, recordIDs []string) ([]domain.Item, error) {
 	var out []domain.Item
-	for start := 0; start < len(recordIDs); start += 900 {
+	for chunk := range slices.Chunk(recordIDs, idsPerQuery) {
 		var rows []itemRow
-		chunk := recordIDs[start:min(start+900, len(recordIDs))]
 		err := r.db.Where("sync_id = ? AND object = ? AND "+column+" IN ?", r.sync.ID, r.obj.Name, chunk).Find(&rows).Error
 		if err != nil {
 			return nil, translate(err)

@@ -72,24 +72,7 @@ func recount(t testing.TB, s *store.Store, ref store.ObjectRef) domain.Summary {
 		var c, side string
 		var n int64
 		require.NoError(t, rows.Scan(&c, &side, &n))
-		switch domain.Category(c) {
-		case domain.CategoryConflict:
-			out.Conflict += n
-		case domain.CategoryDeleted:
-			out.Deleted += n
-		case domain.CategoryDisabled:
-			out.Disabled += n
-		case domain.CategorySynced:
-			out.Synced += n
-		case domain.CategoryInactive:
-			out.Inactive += n
-		case domain.CategoryNew:
-			if side == "left" {
-				out.NewLeft += n
-			} else {
-				out.NewRight += n
-			}
-		}
+		out.Add(domain.Category(c), domain.Side(side), n)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,9 +138,8 @@ func (s *Store) Records(ctx context.Context, set domain.RecordSet, f domain.Reco
 // recordsByExternalID loads a set's records by their external ids.
 func recordsByExternalID(db *gorm.DB, set domain.RecordSet, ids []string) (map[string]*domain.Record, error) {
 	out := map[string]*domain.Record{}
-	for start := 0; start < len(ids); start += 900 {
+	for chunk := range slices.Chunk(ids, idsPerQuery) {
 		var rows []recordRow
-		chunk := ids[start:min(start+900, len(ids))]
 		err := db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND external_id IN ?", set.WorkspaceID, set.ConnectionID, set.Object, chunk).Find(&rows).Error
 		if err != nil {
 			return nil, translate(err)

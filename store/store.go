@@ -252,6 +252,10 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // reads back equal on both databases.
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
+// idsPerQuery is how many values one "IN (...)" list carries, well within
+// SQLite's limit on a statement's parameters.
+const idsPerQuery = 900
+
 // rowsPerInsert is how many rows one multi-row INSERT should carry. The
 // SQLite driver matches each bound parameter by a linear search, so a
 // statement's cost grows with the square of its parameters: keep it near a

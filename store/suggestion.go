@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"syncd/domain"
@@ -88,8 +89,7 @@ func (s *Store) AutoPair(ctx context.Context, workspaceID, syncID, object, subje
 	}
 	matches := domain.AutoPairs(bySides(rivals, rivalSides))
 	paired := 0
-	for start := 0; start < len(matches); start += actChunk {
-		chunk := matches[start:min(start+actChunk, len(matches))]
+	for chunk := range slices.Chunk(matches, actChunk) {
 		for _, m := range chunk {
 			res, err := s.Act(ctx, workspaceID, syncID, object, []string{m.LeftItemID},
 				domain.ActionRequest{Action: domain.ActionPair, PartnerItemID: m.RightItemID, Subject: subject, Now: now}, 0)

@@ -98,10 +98,11 @@ func (w *Worker) complete(ctx context.Context, done []domain.Completion) {
 
 func (w *Worker) completeWorkspace(ctx context.Context, done []domain.Completion) {
 	err := w.store.CompleteOperations(ctx, done, w.opt.Now())
-	if err == nil || len(done) < 2 {
-		if err != nil {
-			w.fail(ctx, done[0].Op, err)
-		}
+	if err == nil {
+		return
+	}
+	if len(done) == 1 {
+		w.fail(ctx, done[0].Op, err)
 		return
 	}
 	for _, c := range done {
