@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 
@@ -38,7 +37,7 @@ func (h *exportHandlers) ExportRecords(c echo.Context, connectionID, object stri
 		}
 		if cfg.Delimiter == "" {
 			// Write back in the delimiter the side's own files use.
-			if cfg.Delimiter, err = h.lastDelimiter(ctx, ws, connectionID, object); err != nil {
+			if cfg.Delimiter, err = h.store.LastDelimiter(ctx, ws, connectionID, object); err != nil {
 				return err
 			}
 		}
@@ -70,29 +69,6 @@ func (h *exportHandlers) ExportRecords(c echo.Context, connectionID, object stri
 		return nil
 	}
 	return e.Close()
-}
-
-// lastDelimiter is the delimiter of the newest applied CSV upload of the
-// object among the connection's recent uploads, or "" (the exporter's
-// default) when there is none.
-func (h *exportHandlers) lastDelimiter(ctx context.Context, ws, connectionID, object string) (string, error) {
-	p := domain.Page{Limit: domain.MaxPageLimit}
-	for range 4 {
-		ups, err := h.store.Uploads(ctx, ws, connectionID, p)
-		if err != nil {
-			return "", err
-		}
-		for _, u := range ups {
-			if u.Object == object && u.Status == domain.UploadApplied && u.Delimiter != "" {
-				return u.Delimiter, nil
-			}
-		}
-		if len(ups) < p.Limit {
-			break
-		}
-		p.After = ups[len(ups)-1].ID
-	}
-	return "", nil
 }
 
 // each visits every live record of the set in external-id order, a page at a time.

@@ -67,4 +67,7 @@ type UploadStore interface {
 	// (an upload id). Errors: CodeNotFound when the connection is not the
 	// workspace's.
 	Uploads(ctx context.Context, workspaceID, connectionID string, page Page) ([]Upload, error)
+	// LastDelimiter is the delimiter of the object's newest applied CSV
+	// upload on the connection, or "" when it has none.
+	LastDelimiter(ctx context.Context, workspaceID, connectionID, object string) (string, error)
 }

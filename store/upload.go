@@ -97,6 +97,20 @@ func (s *Store) CreateUpload(ctx context.Context, u *domain.Upload) error {
 	}).Error)
 }
 
+// LastDelimiter is the delimiter of the object's newest applied CSV upload
+// on the connection, or "" when it has none.
+func (s *Store) LastDelimiter(ctx context.Context, workspaceID, connectionID, object string) (string, error) {
+	var found []string
+	err := s.db.WithContext(ctx).Model(&uploadRow{}).
+		Where("workspace_id = ? AND connection_id = ? AND object = ? AND status = ? AND delimiter <> ''",
+			workspaceID, connectionID, object, string(domain.UploadApplied)).
+		Order("id DESC").Limit(1).Pluck("delimiter", &found).Error
+	if err != nil || len(found) == 0 {
+		return "", translate(err)
+	}
+	return found[0], nil
+}
+
 // Uploads lists a connection's uploads newest first. Ids are time-ordered,
 // so the keyset runs down the ids.
 func (s *Store) Uploads(ctx context.Context, workspaceID, connectionID string, p domain.Page) ([]domain.Upload, error) {

@@ -70,6 +70,25 @@ func TestUploads(t *testing.T) {
 		require.Equal(t, domain.UploadRowError{Row: 2, Column: "Nr", Message: "the id is empty"}, got.Errors[0])
 		require.Equal(t, "rows have errors", got.Detail)
 	})
+	t.Run("last_delimiter_is_the_newest_applied_uploads_of_the_object", func(t *testing.T) {
+		add := func(object string, status domain.UploadStatus, delimiter string) {
+			require.NoError(t, s.CreateUpload(ctx, &domain.Upload{WorkspaceID: w.ID, ConnectionID: conn, Object: object,
+				Mode: domain.ApplyFull, Status: status, Format: "csv", Delimiter: delimiter, CreatedAt: at.Add(2 * time.Hour)}))
+		}
+		add("customers", domain.UploadApplied, "|")
+		add("customers", domain.UploadRejected, "\t")
+		add("orders", domain.UploadApplied, ",")
+		add("customers", domain.UploadApplied, "") // JSON, say: no delimiter
+		d, err := s.LastDelimiter(ctx, w.ID, conn, "customers")
+		require.NoError(t, err)
+		require.Equal(t, "|", d)
+		d, err = s.LastDelimiter(ctx, w.ID, conn, "contacts")
+		require.NoError(t, err)
+		require.Empty(t, d)
+		d, err = s.LastDelimiter(ctx, other.ID, conn, "customers")
+		require.NoError(t, err)
+		require.Empty(t, d, "another workspace's uploads are not read")
+	})
 	t.Run("another_workspace_sees_not_found", func(t *testing.T) {
 		_, err := s.Uploads(ctx, other.ID, conn, domain.Page{})
 		require.True(t, domain.IsCode(err, domain.CodeNotFound), "%v", err)
