@@ -3,12 +3,13 @@ package api
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 	oapimw "github.com/oapi-codegen/echo-middleware"
 
@@ -32,66 +33,102 @@ func loadSpec() (*openapi3.T, error) {
 // newValidator checks every request against the OpenAPI document before a
 // handler sees it: authentication and role (each operation's
 // x-required-role), parameters and JSON bodies, collecting every field error.
+// The operation is the one of the route echo matched, so a request is routed
+// once (kin-openapi's own router matches every path pattern by regexp).
 func newValidator(authn *authenticator) (echo.MiddlewareFunc, error) {
 	spec, err := loadSpec()
 	if err != nil {
 		return nil, err
 	}
+	ops := operationsOf(spec)
 	options := func(excludeBody bool) *oapimw.Options {
-		return &oapimw.Options{
-			DoNotValidateServers: true,
-			Skipper: func(c echo.Context) bool {
-				return strings.HasPrefix(c.Path(), "/docs")
-			},
-			Options: openapi3filter.Options{
-				MultiError:         true,
-				AuthenticationFunc: authn.check,
-				// Uploads are streamed by their handlers, which enforce their own limits.
-				ExcludeRequestBody: excludeBody,
-			},
-			MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
-				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
-			},
-			ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
-				// A route the document does not know is echo's 404 or 405.
-				switch {
-				case err.Internal == nil && err.Code == http.StatusNotFound:
-					return domain.Errorf(domain.CodeNotFound, "no route %s %s", c.Request().Method, c.Request().URL.Path)
-				case err.Internal == nil && err.Code == http.StatusMethodNotAllowed:
-					return domain.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s", c.Request().Method, c.Request().URL.Path)
-				}
-				if de := validationError(err.Internal); de != nil {
-					return de
-				}
-				return err
-			},
-		}
+		return &oapimw.Options{Options: openapi3filter.Options{
+			MultiError:         true,
+			AuthenticationFunc: authn.check,
+			// Uploads are streamed by their handlers, which enforce their own limits.
+			ExcludeRequestBody: excludeBody,
+		}}
 	}
-	whole := oapimw.OapiRequestValidatorWithOptions(spec, options(false))
-	streamed := oapimw.OapiRequestValidatorWithOptions(spec, options(true))
+	whole, streamed := options(false), options(true)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		w := whole(next)
-		s := streamed(func(c echo.Context) error {
-			c.Request().Body = c.Get(streamedBodyKey).(io.ReadCloser)
-			return next(c)
-		})
 		return func(c echo.Context) error {
-			if !streamsBody(c) {
-				return w(c)
+			if strings.HasPrefix(c.Path(), "/docs") {
+				return next(c)
 			}
-			// kin-openapi reads the whole body even to authenticate, so
-			// the validator sees none; the handler gets it back.
-			body := c.Request().Body
-			c.Set(streamedBodyKey, body)
-			c.Request().Body = http.NoBody
-			err := s(c)
-			c.Request().Body = body
-			return err
+			var err *echo.HTTPError
+			if streamsBody(c) {
+				// kin-openapi reads the whole body even to authenticate, so
+				// the validator sees none; the handler gets it back.
+				body := c.Request().Body
+				c.Request().Body = http.NoBody
+				err = oapimw.ValidateRequestFromContext(c, matched{c, ops}, streamed)
+				c.Request().Body = body
+			} else {
+				err = oapimw.ValidateRequestFromContext(c, matched{c, ops}, whole)
+			}
+			if err != nil {
+				return validationFailure(c, err)
+			}
+			return next(c)
 		}
 	}, nil
 }
 
-const streamedBodyKey = "syncd.streamed_body"
+// validationFailure turns the validator's answer into the problem to send.
+func validationFailure(c echo.Context, err *echo.HTTPError) error {
+	// A route the document does not know is echo's 404 or 405.
+	switch {
+	case err.Internal == nil && err.Code == http.StatusNotFound:
+		return domain.Errorf(domain.CodeNotFound, "no route %s %s", c.Request().Method, c.Request().URL.Path)
+	case err.Internal == nil && err.Code == http.StatusMethodNotAllowed:
+		return domain.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s", c.Request().Method, c.Request().URL.Path)
+	}
+	if de := validationError(err.Internal); de != nil {
+		return de
+	}
+	return err
+}
+
+// operations are the document's operations by echo route path and method.
+type operations map[string]map[string]*routers.Route
+
+func operationsOf(spec *openapi3.T) operations {
+	ops := operations{}
+	for path, item := range spec.Paths.Map() {
+		route := pathParam.ReplaceAllString(path, ":$1")
+		ops[route] = map[string]*routers.Route{}
+		for method, op := range item.Operations() {
+			ops[route][method] = &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+		}
+	}
+	return ops
+}
+
+var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// matched is the router the validator asks for a request's operation: the
+// one of the route echo matched.
+type matched struct {
+	c   echo.Context
+	ops operations
+}
+
+func (m matched) FindRoute(req *http.Request) (*routers.Route, map[string]string, error) {
+	byMethod, ok := m.ops[m.c.Path()]
+	if !ok {
+		return nil, nil, &routers.RouteError{Reason: routers.ErrPathNotFound.Error()}
+	}
+	route, ok := byMethod[req.Method]
+	if !ok {
+		return nil, nil, routers.ErrMethodNotAllowed
+	}
+	names, values := m.c.ParamNames(), m.c.ParamValues()
+	params := make(map[string]string, len(names))
+	for i, name := range names {
+		params[name] = values[i] // the validator unescapes them
+	}
+	return route, params, nil
+}
 
 // streamsBody reports the routes whose handlers read the body as it
 // arrives (uploads): the validator authenticates and checks their
