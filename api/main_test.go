@@ -38,6 +38,24 @@ type testServer struct {
 	Tokens *auth.Tokens
 	Logs   *bytes.Buffer
 	Admin  session // the first workspace's admin, logged in
+	dbURL  string
+	deps   api.Deps
+}
+
+// replica starts another server on the same database, as a second replica
+// of syncd would run (PostgreSQL only), and returns a testServer that
+// sends to it.
+func (ts *testServer) replica() *testServer {
+	ts.t.Helper()
+	d := ts.deps
+	d.Store = storetest.Open(ts.t, ts.dbURL, storetest.KeyringSpec)
+	e, err := api.NewServer(d)
+	require.NoError(ts.t, err)
+	hs := httptest.NewServer(e)
+	ts.t.Cleanup(hs.Close)
+	other := *ts
+	other.URL, other.Store = hs.URL, d.Store.(*store.Store)
+	return &other
 }
 
 type session struct {
@@ -71,7 +89,11 @@ var fastArgon = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
 
 func newServer(t *testing.T, tweak ...func(*api.Deps)) *testServer {
 	t.Helper()
-	s := storetest.New(t)
+	dbURL := storetest.NewURL(t)
+	s := storetest.Open(t, dbURL, storetest.KeyringSpec)
+	_, err := s.Migrate(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, s.ServeAlone())
 	logs := &bytes.Buffer{}
 	var mu sync.Mutex
 	logger := slog.New(slog.NewJSONHandler(lockedWriter{&mu, logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -79,7 +101,7 @@ func newServer(t *testing.T, tweak ...func(*api.Deps)) *testServer {
 	d := api.Deps{
 		Store: s, Tokens: tokens, Passwords: auth.NewHasher(fastArgon, 4),
 		Keys: auth.NewKeyHasher([]byte("pepper-pepper-pepper-pepper-pepper")), Logger: logger,
-		Config: api.Config{Version: "test", BodyLimit: 64 << 10, RateLimit: 0, MassDeleteRatio: 0.5},
+		Config: api.Config{Version: "test", BodyLimit: 64 << 10, RateLimit: 0, MassDeleteRatio: 0.5, WindowCache: 1 << 20},
 	}
 	for _, f := range tweak {
 		f(&d)
@@ -98,7 +120,7 @@ func newServer(t *testing.T, tweak ...func(*api.Deps)) *testServer {
 	require.NoError(t, err)
 	hs := httptest.NewServer(e)
 	t.Cleanup(hs.Close)
-	ts := &testServer{t: t, URL: hs.URL, Store: s, Tokens: tokens, Logs: logs}
+	ts := &testServer{t: t, URL: hs.URL, Store: s, Tokens: tokens, Logs: logs, dbURL: dbURL, deps: d}
 	ts.Admin = ts.newWorkspace("admin@example.com")
 	return ts
 }

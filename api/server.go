@@ -57,6 +57,9 @@ type Config struct {
 	// MassDeleteRatio is the share of an object's records a full upload
 	// may delete without confirmation (SYNCD_MASS_DELETE_RATIO).
 	MassDeleteRatio float64
+	// WindowCache bounds, in bytes, the window pages and summaries kept
+	// encoded until their workspace's window changes; 0 keeps none.
+	WindowCache int64
 	// SpoolDir holds the temporary copies of uploads being read.
 	SpoolDir string
 	// Outbound is the template of the client each call to a connection's
@@ -137,7 +140,7 @@ func NewServer(d Deps) (*echo.Echo, error) {
 		apiKeyHandlers:     &apiKeyHandlers{store: d.Store, keys: d.Keys},
 		syncHandlers:       &syncHandlers{store: d.Store, now: d.Now},
 		objectHandlers:     &objectHandlers{store: d.Store},
-		windowHandlers:     &windowHandlers{store: d.Store},
+		windowHandlers:     &windowHandlers{store: d.Store, cache: newWindowCache(d.Config.WindowCache)},
 		itemHandlers:       &itemHandlers{store: d.Store, now: d.Now},
 		actionHandlers:     &actionHandlers{store: d.Store, now: d.Now, log: d.Logger},
 		auditHandlers:      &auditHandlers{store: d.Store},

@@ -2,7 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,6 +13,7 @@ import (
 // how many each category holds.
 type windowHandlers struct {
 	store Store
+	cache *windowCache // nil: every read goes to the store
 }
 
 func itemOut(v *domain.ItemView) Item {
@@ -66,26 +67,30 @@ func (h *windowHandlers) ListWindow(c echo.Context, syncID, object string, param
 		return err
 	}
 	f := filterOf(params.Category, params.Side, params.Status, params.Q)
-	views, err := h.store.Items(c.Request().Context(), principal(c).WorkspaceID, syncID, object, f, p)
-	if err != nil {
-		return err
-	}
-	out := WindowList{Data: make([]Item, len(views))}
-	for i := range views {
-		out.Data[i] = itemOut(&views[i])
-	}
-	out.NextCursor = nextCursor(len(views), p, func() string { return views[len(views)-1].Item.ID })
-	return c.JSON(http.StatusOK, out)
+	return h.cachedJSON(c, func() (any, error) {
+		views, err := h.store.Items(c.Request().Context(), principal(c).WorkspaceID, syncID, object, f, p)
+		if err != nil {
+			return nil, err
+		}
+		out := WindowList{Data: make([]Item, len(views))}
+		for i := range views {
+			out.Data[i] = itemOut(&views[i])
+		}
+		out.NextCursor = nextCursor(len(views), p, func() string { return views[len(views)-1].Item.ID })
+		return out, nil
+	}, "window", syncID, object, string(f.Category), string(f.Side), string(f.Status), f.Query, p.After, strconv.Itoa(p.Limit))
 }
 
 // GetWindowSummary counts an object's window per category.
 func (h *windowHandlers) GetWindowSummary(c echo.Context, syncID, object string) error {
-	s, err := h.store.Summary(c.Request().Context(), principal(c).WorkspaceID, syncID, object)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, WindowSummary{
-		Conflict: s.Conflict, New: SideCounts{Left: s.NewLeft, Right: s.NewRight},
-		Deleted: s.Deleted, Disabled: s.Disabled, Synced: s.Synced, Inactive: s.Inactive,
-	})
+	return h.cachedJSON(c, func() (any, error) {
+		s, err := h.store.Summary(c.Request().Context(), principal(c).WorkspaceID, syncID, object)
+		if err != nil {
+			return nil, err
+		}
+		return WindowSummary{
+			Conflict: s.Conflict, New: SideCounts{Left: s.NewLeft, Right: s.NewRight},
+			Deleted: s.Deleted, Disabled: s.Disabled, Synced: s.Synced, Inactive: s.Inactive,
+		}, nil
+	}, "summary", syncID, object)
 }

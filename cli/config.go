@@ -35,6 +35,7 @@ type Config struct {
 	LogFormat           string        `env:"SYNCD_LOG_FORMAT" envDefault:"text"`
 	AllowPrivateTargets bool          `env:"SYNCD_ALLOW_PRIVATE_TARGETS" envDefault:"false"`
 	MassDeleteRatio     float64       `env:"SYNCD_MASS_DELETE_RATIO" envDefault:"0.5"`
+	WindowCacheMB       int64         `env:"SYNCD_WINDOW_CACHE_MB" envDefault:"32"`
 	AdminEmail          string        `env:"SYNCD_ADMIN_EMAIL" envDefault:"admin@localhost"`
 	AdminPassword       string        `env:"SYNCD_ADMIN_PASSWORD"`
 	PasswordHashWorkers int           `env:"SYNCD_PASSWORD_HASH_CONCURRENCY" envDefault:"4"`
@@ -67,6 +68,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	switch {
 	case c.MassDeleteRatio < 0 || c.MassDeleteRatio > 1:
 		return c, fmt.Errorf("configuration: SYNCD_MASS_DELETE_RATIO must be between 0 and 1")
+	case c.WindowCacheMB < 0:
+		return c, fmt.Errorf("configuration: SYNCD_WINDOW_CACHE_MB must not be negative")
 	case c.BodyLimit < 1024:
 		return c, fmt.Errorf("configuration: SYNCD_BODY_LIMIT must be at least 1024 bytes")
 	case c.AccessTokenTTL < time.Minute || c.RefreshTokenTTL < c.AccessTokenTTL:

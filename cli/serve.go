@@ -33,6 +33,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	defer s.Close()
+	if err := s.ServeAlone(); err != nil {
+		return err
+	}
 	n, err := s.Migrate(ctx)
 	if err != nil {
 		return err
@@ -64,7 +67,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 			Version: Version, BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins,
 			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustProxy: cfg.TrustProxy, RefreshTTL: cfg.RefreshTokenTTL,
 			UploadLimit: cfg.UploadLimit, MassDeleteRatio: cfg.MassDeleteRatio, SpoolDir: spool,
-			Outbound: outbound.Options{AllowPrivate: cfg.AllowPrivateTargets, Logger: log},
+			WindowCache: cfg.WindowCacheMB << 20,
+			Outbound:    outbound.Options{AllowPrivate: cfg.AllowPrivateTargets, Logger: log},
 		},
 	})
 	if err != nil {

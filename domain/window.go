@@ -61,6 +61,11 @@ type ItemStore interface {
 	ItemIDs(ctx context.Context, workspaceID, syncID, object string, f ItemFilter, limit int) ([]string, error)
 	// Summary counts the window. Errors: CodeNotFound.
 	Summary(ctx context.Context, workspaceID, syncID, object string) (Summary, error)
+	// WindowVersion numbers the changes to a workspace's window: its items,
+	// their records, its syncs and objects. What was read after taking the
+	// number holds while the number stays. ok is false while changes could
+	// go unnoticed (then nothing read may be kept).
+	WindowVersion(workspaceID string) (version uint64, ok bool)
 }
 
 // AuditEntry records one action a person or client took on an item.

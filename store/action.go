@@ -63,6 +63,7 @@ func (s *Store) actOnce(ctx context.Context, ref ObjectRef, ids []string, req do
 	for range 3 {
 		err = s.InTx(ctx, func(tx *Store) error {
 			var err error
+			tx.windowChanged(ref.WorkspaceID)
 			res, err = act(tx.db, ref, ids, req, ifVersion)
 			return err
 		})

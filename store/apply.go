@@ -277,8 +277,12 @@ func (a *recordApply) Commit(ctx context.Context, o domain.ApplyOptions) (domain
 	stats := domain.ApplyStats{Rows: a.n}
 	unlock := a.s.lockWrites()
 	err := translate(a.db(ctx).Transaction(func(tx *gorm.DB) error {
-		return a.merge(tx, o, now, &stats)
+		if err := a.merge(tx, o, now, &stats); err != nil {
+			return err
+		}
+		return announce(tx, []string{a.set.WorkspaceID})
 	}))
+	a.s.versions.bump(a.set.WorkspaceID)
 	unlock()
 	a.Discard(ctx) // the hooks need no staging and no pinned connection
 	if err == nil && stats.Inserted+stats.Updated+stats.Deleted >= 50_000 {

@@ -57,6 +57,7 @@ func (s *Store) CompleteOperations(ctx context.Context, done []domain.Completion
 		byTarget[c.Target] = append(byTarget[c.Target], c)
 	}
 	err := s.InTx(ctx, func(tx *Store) error {
+		tx.windowChanged(done[0].Op.WorkspaceID)
 		seq, err := nextSeq(tx.db, done[0].Op.WorkspaceID)
 		if err != nil {
 			return err

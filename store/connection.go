@@ -161,6 +161,7 @@ func (s *Store) UpdateConnection(ctx context.Context, workspaceID, id string, p 
 // DeleteConnection removes a connection; its records go with it.
 func (s *Store) DeleteConnection(ctx context.Context, workspaceID, id string) error {
 	return s.InTx(ctx, func(tx *Store) error {
+		tx.windowChanged(workspaceID)
 		res := tx.db.Where("workspace_id = ? AND id = ?", workspaceID, id).Delete(&connectionRow{})
 		if res.Error != nil {
 			return translate(res.Error)

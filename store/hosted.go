@@ -93,6 +93,7 @@ func (s *Store) writeRecords(ctx context.Context, set domain.RecordSet, origin d
 	}
 	var w *recordWriter
 	err := s.InTx(ctx, func(tx *Store) error {
+		tx.windowChanged(set.WorkspaceID)
 		if err := connectionExists(tx.db, set.WorkspaceID, set.ConnectionID); err != nil {
 			return err
 		}

@@ -232,6 +232,7 @@ func pendingCreate(db *gorm.DB, itemID string) (bool, error) {
 func (s *Store) FailOperation(ctx context.Context, op domain.Operation, msg string, retryAt time.Time, now time.Time) error {
 	now = utc(now)
 	return s.InTx(ctx, func(tx *Store) error {
+		tx.windowChanged(op.WorkspaceID)
 		set := map[string]any{"error": msg, "updated_at": now, "lease_until": nil}
 		if retryAt.IsZero() {
 			set["status"] = string(domain.OpFailed)

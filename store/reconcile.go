@@ -120,6 +120,7 @@ func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time
 		if n == 0 {
 			return nil
 		}
+		tx.windowChanged(ref.WorkspaceID)
 		if err := r.flush(); err != nil {
 			return err
 		}

@@ -35,9 +35,15 @@ type Store struct {
 	db      *gorm.DB
 	reads   *gorm.DB // prepared statements for the hot reads (see openReads)
 	dialect string
+	url     string // as given to Open
 	path    string // the SQLite file; "" on PostgreSQL
 	keyring *Keyring
 	hooks   *hooks // shared by the Stores of its transactions
+	// versions number the changes to each workspace's window, shared by
+	// the Stores of its transactions; changed collects, in a transaction,
+	// the workspaces whose windows it changed.
+	versions *windowVersions
+	changed  *[]string
 	// writes queues this process's transactions on SQLite, which has one
 	// writer at a time: a Go mutex hands the lock over in order, where
 	// SQLite's busy handler lets a waiter starve past its timeout under a
@@ -127,7 +133,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	st := &Store{db: db, reads: reads, dialect: dialect, path: path, keyring: o.Keyring, hooks: &hooks{}}
+	st := &Store{db: db, reads: reads, dialect: dialect, url: url, path: path, keyring: o.Keyring, hooks: &hooks{}, versions: newWindowVersions()}
 	if dialect == DialectSQLite {
 		st.writes = &sync.Mutex{}
 	}
@@ -213,8 +219,9 @@ func (s *Store) SQL() *sql.DB {
 	return d
 }
 
-// Close releases the pools.
+// Close stops listening to other replicas and releases the pools.
 func (s *Store) Close() error {
+	s.versions.close()
 	err := s.SQL().Close()
 	if reads, _ := s.reads.DB(); reads != s.SQL() {
 		err = errors.Join(err, reads.Close())
@@ -226,10 +233,21 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error { return s.SQL().PingContext(ctx) }
 
 // InTx runs fn in one transaction on a Store bound to it; an error rolls back.
+// The windows it changed are announced with its commit (see windowChanged).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	defer s.lockWrites()()
+	changed := s.changed
+	if !s.inTx {
+		changed = new([]string)
+		defer func() { s.versions.bump(*changed...) }()
+	}
 	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, reads: tx, dialect: s.dialect, path: s.path, keyring: s.keyring, hooks: s.hooks, writes: s.writes, inTx: true})
+		err := fn(&Store{db: tx, reads: tx, dialect: s.dialect, url: s.url, path: s.path, keyring: s.keyring,
+			hooks: s.hooks, versions: s.versions, changed: changed, writes: s.writes, inTx: true})
+		if err != nil || s.inTx {
+			return err
+		}
+		return announce(tx, *changed)
 	}))
 }
 

@@ -228,6 +228,7 @@ func (s *Store) UpdateSync(ctx context.Context, workspaceID, id string, p domain
 	var out *domain.Sync
 	var again []domain.Object
 	err := s.InTx(ctx, func(tx *Store) error {
+		tx.windowChanged(workspaceID)
 		cur, objects, err := loadSync(tx.db, workspaceID, id)
 		if err != nil {
 			return err
@@ -265,6 +266,7 @@ func (s *Store) UpdateSync(ctx context.Context, workspaceID, id string, p domain
 // items' match keys go first.
 func (s *Store) DeleteSync(ctx context.Context, workspaceID, id string) error {
 	return s.InTx(ctx, func(tx *Store) error {
+		tx.windowChanged(workspaceID)
 		res := tx.db.Where("workspace_id = ? AND id = ?", workspaceID, id).Delete(&syncRow{})
 		if res.Error != nil {
 			return translate(res.Error)
@@ -281,6 +283,7 @@ func (s *Store) PutObject(ctx context.Context, workspaceID string, o domain.Obje
 	now := utc(time.Now())
 	var sy *domain.Sync
 	err := s.InTx(ctx, func(tx *Store) error {
+		tx.windowChanged(workspaceID)
 		var objects []domain.Object
 		var err error
 		sy, objects, err = loadSync(tx.db, workspaceID, o.SyncID)

@@ -1,0 +1,51 @@
+package api
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestWindowCacheKeepsTheNewestAnswersWithinItsBytes(t *testing.T) {
+	body := func(c byte) []byte { return []byte(strings.Repeat(string(c), 100)) }
+	c := newWindowCache(900) // room for eight answers of 101 bytes, none above 112
+	if got, ok := c.get("a", 1); ok {
+		t.Fatalf("empty cache answered %q", got)
+	}
+	c.put("a", 1, body('a'))
+	if got, ok := c.get("a", 1); !ok || string(got) != string(body('a')) {
+		t.Fatalf("get a@1 = %q, %v", got, ok)
+	}
+	if _, ok := c.get("a", 2); ok {
+		t.Fatal("an answer read at another version was served")
+	}
+	if _, ok := c.get("a", 1); ok {
+		t.Fatal("a retired answer came back")
+	}
+
+	c.put("b", 5, body('b'))
+	c.put("b", 4, body('x')) // an older read finishing late
+	if got, _ := c.get("b", 5); string(got) != string(body('b')) {
+		t.Fatalf("an older read replaced a newer one: %q", got)
+	}
+
+	for _, k := range "cdefghij" {
+		c.get("b", 5) // b stays the most recently used
+		c.put(string(k), 5, body(byte(k)))
+	}
+	if c.size > c.max {
+		t.Fatalf("holds %d bytes, more than %d", c.size, c.max)
+	}
+	if _, ok := c.get("b", 5); !ok {
+		t.Fatal("the most recently used answer was dropped")
+	}
+	if _, ok := c.get("c", 5); ok {
+		t.Fatal("the least recently used answer was kept past the limit")
+	}
+	c.put("huge", 5, []byte(strings.Repeat("h", 200)))
+	if _, ok := c.get("huge", 5); ok {
+		t.Fatal("an answer of more than an eighth of the cache was kept")
+	}
+	if newWindowCache(0) != nil {
+		t.Fatal("a cache of 0 bytes must be none")
+	}
+}
