@@ -77,8 +77,8 @@ func Start(cmd *exec.Cmd, addr, path string) (*Process, error) {
 }
 
 // StartServer starts `syncd serve` on dbURL with rate limiting off, the
-// first admin as above, and logs in.
-func StartServer(ctx context.Context, bin, dbURL, dataDir string) (*Process, error) {
+// first admin as above, and logs in; env adds or overrides settings.
+func StartServer(ctx context.Context, bin, dbURL, dataDir string, env ...string) (*Process, error) {
 	addr, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -89,6 +89,7 @@ func StartServer(ctx context.Context, bin, dbURL, dataDir string) (*Process, err
 		"SYNCD_ADMIN_EMAIL="+AdminEmail, "SYNCD_ADMIN_PASSWORD="+AdminPassword,
 		"SYNCD_LOG_LEVEL=warn", "SYNCD_RATE_LIMIT=0",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	p, err := Start(cmd, addr, "/readyz")
 	if err != nil {
 		return nil, err

@@ -1,7 +1,9 @@
 // Command window measures reading the sync window of an object with a
 // million items: the first page and a page deep in the keyset cursor, each
 // under `hey` with 8 connections for a fixed time, beside a bare echo
-// handler measured in the same run as the baseline. It also times a bulk
+// handler measured in the same run as the baseline: once as served (window
+// answers kept until the window changes) and once with that off, so every
+// request reads the database. It also times a bulk
 // resolve of the object's conflicts through the actions endpoint. It runs
 // against a fresh PostgreSQL database and a fresh SQLite file.
 //
@@ -120,45 +122,61 @@ func measure(ctx context.Context, db, url, bin, self, dir string, items, conflic
 		return nil, err
 	}
 	log.Printf("%s: seeded %d items in %s", db, items, time.Since(start).Round(time.Millisecond))
-	srv, err := syncdproc.StartServer(ctx, bin, url, filepath.Join(dir, db+"-data"))
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Stop()
 	bare, err := startBare(ctx, self)
 	if err != nil {
 		return nil, err
 	}
 	defer bare.Stop()
-	window := srv.Base + "/v1/syncs/" + f.syncID + "/objects/customers/window?limit=50"
-	loads := []struct{ name, url string }{
-		{"bare echo", bare.Base + "/bare"},
-		{"window, first page", window},
-		{"window, page at 90%", window + "&cursor=" + cursor(f.deepCursor)},
-		{"window, conflicts only", window + "&category=conflict"},
-		{"summary", srv.Base + "/v1/syncs/" + f.syncID + "/objects/customers/window/summary"},
-	}
 	var out []row
 	var base float64
-	if d <= 0 { // -duration 0: only the bulk resolve
-		loads = nil
-	}
-	for i, l := range loads {
-		rps, p50, p99, err := hey(l.url, srv.Token, d)
+	if d > 0 {
+		rps, p50, p99, err := hey(bare.Base+"/bare", "", d)
 		if err != nil {
 			return nil, err
 		}
-		r := row{db: db, load: l.name, rps: rps, p50: p50, p99: p99, ratio: "1.00 (baseline)"}
-		if i == 0 {
-			base = rps
-		} else {
-			r.ratio = fmt.Sprintf("%.2f", rps/base)
-		}
-		out = append(out, r)
+		base = rps
+		out = append(out, row{db: db, load: "bare echo", rps: rps, p50: p50, p99: p99, ratio: "1.00 (baseline)"})
 	}
-	took, n, err := bulkResolve(srv, f.syncID)
-	if err != nil {
-		return nil, err
+	// The server keeps window answers until the window changes, so the
+	// loads below, which read one page over and over, are answered from
+	// memory after their first request; a second server with that off
+	// shows what each read costs the database.
+	var took time.Duration
+	var n int
+	for _, kept := range []bool{true, false} {
+		label, env := "", []string(nil)
+		if !kept {
+			label, env = " (not kept)", []string{"SYNCD_WINDOW_CACHE_MB=0"}
+		}
+		srv, err := syncdproc.StartServer(ctx, bin, url, filepath.Join(dir, db+"-data"), env...)
+		if err != nil {
+			return nil, err
+		}
+		window := srv.Base + "/v1/syncs/" + f.syncID + "/objects/customers/window?limit=50"
+		loads := []struct{ name, url string }{
+			{"window, first page", window},
+			{"window, page at 90%", window + "&cursor=" + cursor(f.deepCursor)},
+			{"window, conflicts only", window + "&category=conflict"},
+			{"summary", srv.Base + "/v1/syncs/" + f.syncID + "/objects/customers/window/summary"},
+		}
+		if d <= 0 { // -duration 0: only the bulk resolve
+			loads = nil
+		}
+		for _, l := range loads {
+			rps, p50, p99, err := hey(l.url, srv.Token, d)
+			if err != nil {
+				srv.Stop()
+				return nil, err
+			}
+			out = append(out, row{db: db, load: l.name + label, rps: rps, p50: p50, p99: p99, ratio: fmt.Sprintf("%.2f", rps/base)})
+		}
+		if !kept {
+			took, n, err = bulkResolve(srv, f.syncID)
+		}
+		srv.Stop()
+		if err != nil {
+			return nil, err
+		}
 	}
 	out = append(out, row{db: db, load: fmt.Sprintf("bulk resolve of %d conflicts: %.1f s", n, took.Seconds()), ratio: "-"})
 	return out, nil
