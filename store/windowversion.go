@@ -84,35 +84,42 @@ func (v *windowVersions) close() {
 }
 
 // hear keeps a connection listening on the window channel until ctx ends,
-// reconnecting after a failure.
+// reconnecting after a failure, at first after a second, then waiting
+// longer each time up to half a minute (a pooler that cannot LISTEN fails
+// every time; the windows are then read anew each time).
 func (v *windowVersions) hear(ctx context.Context, url string) {
 	defer close(v.done)
+	wait := time.Second
 	for ctx.Err() == nil {
-		err := v.hearOnce(ctx, url)
+		heard := v.hearOnce(ctx, url)
 		v.setLive(false)
-		if err != nil && ctx.Err() == nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
+		if heard {
+			wait = time.Second
 		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
 	}
 }
 
-func (v *windowVersions) hearOnce(ctx context.Context, url string) error {
+// hearOnce listens on one connection until it fails and reports whether
+// it got as far as listening.
+func (v *windowVersions) hearOnce(ctx context.Context, url string) bool {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		return err
+		return false
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+windowChannel); err != nil {
-		return err
+		return false
 	}
 	v.setLive(true)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true
 		}
 		v.bump(n.Payload)
 	}
