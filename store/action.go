@@ -295,24 +295,20 @@ func deleteItem(db *gorm.DB, it domain.Item) error {
 // itemsByID loads the object's items by id; on PostgreSQL it locks their
 // rows, in id order, until the transaction ends.
 func (r *reconciler) itemsByID(ids []string) (map[string]domain.Item, error) {
-	out := map[string]domain.Item{}
+	out := make(map[string]domain.Item, len(ids))
+	lock := ""
+	if r.db.Dialector.Name() == DialectPostgres {
+		lock = " FOR UPDATE"
+	}
 	for chunk := range slices.Chunk(ids, idsPerQuery) {
-		var rows []itemRow
-		q := r.db
-		if r.db.Dialector.Name() == DialectPostgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
 		// "|| ''" keeps SQLite's planner on the primary key: offered the
 		// (sync_id, object, ...) indexes it scanned the whole object.
-		err := q.Where("workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ?", r.sync.WorkspaceID, r.sync.ID, r.obj.Name, chunk).Order("id").Find(&rows).Error
+		items, err := findItems(r.db, "workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ? ORDER BY id"+lock,
+			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, chunk)
 		if err != nil {
-			return nil, translate(err)
+			return nil, err
 		}
-		for _, row := range rows {
-			it, err := row.domain()
-			if err != nil {
-				return nil, err
-			}
+		for _, it := range items {
 			out[it.ID] = it
 		}
 	}
@@ -398,23 +394,31 @@ func fieldsJSON(r *domain.Record) json.RawMessage {
 
 // snapshot is what the audit log keeps of an item: enough to see what changed.
 func snapshot(v domain.ItemView) string {
-	m := map[string]any{
-		"category": v.Item.Category, "status": v.Item.Status, "disabled": v.Item.Disabled,
-		"base": v.Item.Base, "conflicts": v.Item.Conflicts,
-	}
+	s := itemSnapshot{Base: v.Item.Base, Category: v.Item.Category, Conflicts: v.Item.Conflicts, Disabled: v.Item.Disabled, Status: v.Item.Status}
 	if v.Left != nil {
-		m["left"] = recordSnapshot{v.Left.ExternalID, fieldsJSON(v.Left)}
+		s.Left = &recordSnapshot{v.Left.ExternalID, fieldsJSON(v.Left)}
 	}
 	if v.Right != nil {
-		m["right"] = recordSnapshot{v.Right.ExternalID, fieldsJSON(v.Right)}
+		s.Right = &recordSnapshot{v.Right.ExternalID, fieldsJSON(v.Right)}
 	}
 	if len(v.Item.Resolutions) > 0 {
-		res := map[string]any{}
+		s.Resolutions = make(map[string]any, len(v.Item.Resolutions))
 		for k, x := range v.Item.Resolutions {
-			res[k] = x.Value
+			s.Resolutions[k] = x.Value
 		}
-		m["resolutions"] = res
 	}
-	b, _ := json.Marshal(m)
+	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// itemSnapshot is an item as the audit log keeps it.
+type itemSnapshot struct {
+	Base        domain.Fields     `json:"base"`
+	Category    domain.Category   `json:"category"`
+	Conflicts   []string          `json:"conflicts"`
+	Disabled    bool              `json:"disabled"`
+	Left        *recordSnapshot   `json:"left,omitempty"`
+	Resolutions map[string]any    `json:"resolutions,omitempty"`
+	Right       *recordSnapshot   `json:"right,omitempty"`
+	Status      domain.ItemStatus `json:"status"`
 }

@@ -43,6 +43,35 @@ type itemRow struct {
 
 func (itemRow) TableName() string { return "items" }
 
+// findItems reads the items a condition (with what follows it) selects.
+// The reconciler and actions read thousands at once, so the rows are
+// scanned directly rather than through gorm's reflection.
+func findItems(db *gorm.DB, where string, args ...any) ([]domain.Item, error) {
+	rows, err := db.Raw(`SELECT id, workspace_id, sync_id, object, left_record_id, right_record_id, side, base, resolutions,
+		disabled, no_auto_pair, category, shown, status, error, conflicts, search, left_active, right_active, version, updated_at
+		FROM items WHERE `+where, args...).Rows()
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []domain.Item
+	for rows.Next() {
+		var r itemRow
+		err := rows.Scan(&r.ID, &r.WorkspaceID, &r.SyncID, &r.Object, &r.LeftRecordID, &r.RightRecordID, &r.Side, &r.Base, &r.Resolutions,
+			&r.Disabled, &r.NoAutoPair, &r.Category, &r.Shown, &r.Status, &r.Error, &r.Conflicts, &r.Search, &r.LeftActive, &r.RightActive,
+			&r.Version, &r.UpdatedAt)
+		if err != nil {
+			return nil, translate(err)
+		}
+		it, err := r.domain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, translate(rows.Err())
+}
+
 // resolution is the stored form of domain.Resolution.
 type resolution struct {
 	Value any `json:"value"`
@@ -308,23 +337,41 @@ func asSeen(rec *domain.Record, active bool) *domain.Record {
 
 // recordsByID loads records by the hub's ids, with their fields both
 // decoded and as stored (RawFields), which snapshots and views reuse.
+// Bulk actions and reconciles read thousands at once, so the rows are
+// scanned directly rather than through gorm's reflection.
 func recordsByID(db *gorm.DB, workspaceID string, ids []string) (map[string]*domain.Record, error) {
-	out := map[string]*domain.Record{}
+	out := make(map[string]*domain.Record, len(ids))
 	for chunk := range slices.Chunk(ids, idsPerQuery) {
-		var rows []recordRow
-		if err := db.Where("workspace_id = ? AND id IN ?", workspaceID, chunk).Find(&rows).Error; err != nil {
+		rows, err := db.Raw(`SELECT id, connection_id, object, external_id, fields, hash, active, deleted, deleted_at,
+			source_updated_at, first_seen_at, last_seen_at, version FROM records WHERE workspace_id = ? AND id IN ?`, workspaceID, chunk).Rows()
+		if err != nil {
 			return nil, translate(err)
 		}
-		for _, r := range rows {
-			rec, err := r.domain(nil)
-			if err != nil {
-				return nil, err
-			}
-			rec.RawFields = json.RawMessage(r.Fields)
-			out[r.ID] = &rec
+		err = scanRecords(rows, workspaceID, out)
+		rows.Close()
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+func scanRecords(rows *sql.Rows, workspaceID string, into map[string]*domain.Record) error {
+	for rows.Next() {
+		r := recordRow{WorkspaceID: workspaceID}
+		err := rows.Scan(&r.ID, &r.ConnectionID, &r.Object, &r.ExternalID, &r.Fields, &r.Hash, &r.Active, &r.Deleted, &r.DeletedAt,
+			&r.SourceUpdatedAt, &r.FirstSeenAt, &r.LastSeenAt, &r.Version)
+		if err != nil {
+			return translate(err)
+		}
+		rec, err := r.domain(nil)
+		if err != nil {
+			return err
+		}
+		rec.RawFields = json.RawMessage(r.Fields)
+		into[r.ID] = &rec
+	}
+	return translate(rows.Err())
 }
 
 // Item finds one shown item of an object with its records.

@@ -237,18 +237,11 @@ func (r *reconciler) effective(side domain.Side, rec domain.Record) *domain.Reco
 func (r *reconciler) itemsOf(column string, recordIDs []string) ([]domain.Item, error) {
 	var out []domain.Item
 	for chunk := range slices.Chunk(recordIDs, idsPerQuery) {
-		var rows []itemRow
-		err := r.db.Where("sync_id = ? AND object = ? AND "+column+" IN ?", r.sync.ID, r.obj.Name, chunk).Find(&rows).Error
+		items, err := findItems(r.db, "sync_id = ? AND object = ? AND "+column+" IN ?", r.sync.ID, r.obj.Name, chunk)
 		if err != nil {
-			return nil, translate(err)
+			return nil, err
 		}
-		for _, row := range rows {
-			it, err := row.domain()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, it)
-		}
+		out = append(out, items...)
 	}
 	return out, nil
 }
