@@ -383,3 +383,16 @@ func TestItemDetail(t *testing.T) {
 		ts.do("GET", f.path+"/items/nothing-here", ts.Admin.Access, nil).problem(404)
 	})
 }
+
+// A source that goes back to a value while the hub is still writing its
+// change to the other side keeps the value it went back to: the hub's own
+// write must not come back as a change of the other side.
+func TestSourceGoingBackWhileTheHubWrites(t *testing.T) {
+	_, f := newStandardWindow(t)
+	f.stage(t, f.left, domain.ApplyPartial, leftRec("L1", "1001", "Ærø Holding", "a@x.dk", "Aarhus C"))
+	f.stage(t, f.left, domain.ApplyPartial, leftRec("L1", "1001", "Ærø ApS", "a@x.dk", "Aarhus C"))
+	f.settle(t)
+	it := f.item(t, "L1")
+	require.Equal(t, "Ærø ApS", it.Left.Fields["name"])
+	require.Equal(t, "Ærø ApS", it.Right.Fields["navn"])
+}

@@ -94,6 +94,21 @@ type Object struct {
 	ActiveField FieldPair
 }
 
+// Landed is what a write that landed on side settles: each written mapped
+// field's value under its left name. The hub chose that value for both
+// sides, so it becomes the field's base: from then on a side that differs
+// from it has changed, also a source that went back to the old value
+// before a merge saw both sides agree. Unmapped fields are left out.
+func (o Object) Landed(side Side, written Fields) Fields {
+	var out Fields
+	for _, m := range o.Fields {
+		if v, ok := written[m.On(side)]; ok {
+			out = put(out, m.Left, v)
+		}
+	}
+	return out
+}
+
 // WithDefaults fills what a client may leave out: fields flow both ways and
 // match keys are trimmed.
 func (o Object) WithDefaults() Object {

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -38,6 +39,31 @@ func TestObject_Validate(t *testing.T) {
 			tt.change(&o)
 			if got := problemPaths(t, o.Validate()); !slices.Equal(got, tt.want) {
 				t.Errorf("problems = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestObject_Landed(t *testing.T) {
+	o := Object{Fields: []FieldMap{
+		{Left: "name", Right: "navn"}, {Left: "email", Right: "mail"}, {Left: "city", Right: "ort"},
+	}}
+	cases := []struct {
+		name    string
+		side    Side
+		written Fields
+		want    Fields
+	}{
+		{"right names become left names", SideRight, Fields{"navn": "B", "mail": "b@x"}, Fields{"name": "B", "email": "b@x"}},
+		{"left names stay", SideLeft, Fields{"city": "Kiel"}, Fields{"city": "Kiel"}},
+		{"a written null is a value", SideRight, Fields{"ort": nil}, Fields{"city": nil}},
+		{"unmapped fields are left out", SideRight, Fields{"active": true, "name": "not a right name"}, nil},
+		{"nothing written", SideLeft, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := o.Landed(c.side, c.written); !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("Landed(%s, %v) = %v, want %v", c.side, c.written, got, c.want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -58,6 +59,9 @@ func (s *Store) CompleteOperations(ctx context.Context, done []domain.Completion
 	}
 	err := s.InTx(ctx, func(tx *Store) error {
 		tx.windowChanged(done[0].Op.WorkspaceID)
+		if err := holdObjects(tx.db, done); err != nil {
+			return err
+		}
 		seq, err := nextSeq(tx.db, done[0].Op.WorkspaceID)
 		if err != nil {
 			return err
@@ -66,6 +70,9 @@ func (s *Store) CompleteOperations(ctx context.Context, done []domain.Completion
 			if err := writeCopies(tx.db, set, writes, seq, now); err != nil {
 				return err
 			}
+		}
+		if err := settleBases(tx.db, done); err != nil {
+			return err
 		}
 		return finishOperations(tx.db, done, now)
 	})
@@ -267,4 +274,94 @@ func linkCreated(db *gorm.DB, op domain.Operation, recordID string) error {
 	return translate(db.Model(&itemRow{}).Where("id = ?", op.ItemID).Updates(map[string]any{
 		col: recordID, "side": "", "version": gorm.Expr("version + 1"),
 	}).Error)
+}
+
+// holdObjects keeps, on PostgreSQL, the completions' objects from being
+// reconciled until the transaction ends (a reconcile batch skips an object
+// held, and the records written here reconcile it right after): a batch
+// that read the items before would otherwise store them over the bases
+// settled here. On SQLite the one writer already keeps them apart.
+func holdObjects(db *gorm.DB, done []domain.Completion) error {
+	if db.Dialector.Name() != DialectPostgres {
+		return nil
+	}
+	objects := map[[2]string]bool{}
+	for _, c := range done {
+		objects[[2]string{c.Op.SyncID, c.Op.Object}] = true
+	}
+	for _, o := range slices.SortedFunc(maps.Keys(objects), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	}) {
+		err := db.Exec("SELECT 1 FROM sync_objects WHERE sync_id = ? AND name = ? FOR SHARE", o[0], o[1]).Error
+		if err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// settleBases moves the base of each written field to the value the write
+// put there (see domain.Object.Landed), in the transaction that records
+// the write.
+func settleBases(db *gorm.DB, done []domain.Completion) error {
+	objects := map[[2]string]*domain.Object{}
+	settled := map[string]domain.Fields{} // item id → base values
+	for _, c := range done {
+		if (c.Op.Kind != domain.OpUpdate && c.Op.Kind != domain.OpCreate) || len(c.Op.Fields) == 0 {
+			continue
+		}
+		key := [2]string{c.Op.SyncID, c.Op.Object}
+		o, ok := objects[key]
+		if !ok {
+			_, all, err := loadSync(db, c.Op.WorkspaceID, c.Op.SyncID)
+			if err != nil {
+				return err
+			}
+			if i := slices.IndexFunc(all, func(o domain.Object) bool { return o.Name == c.Op.Object }); i >= 0 {
+				o = &all[i]
+			}
+			objects[key] = o
+		}
+		if o == nil {
+			continue
+		}
+		for k, v := range o.Landed(c.Op.Side, c.Op.Fields) {
+			if settled[c.Op.ItemID] == nil {
+				settled[c.Op.ItemID] = domain.Fields{}
+			}
+			settled[c.Op.ItemID][k] = v
+		}
+	}
+	lock := ""
+	if db.Dialector.Name() == DialectPostgres {
+		lock = " FOR UPDATE"
+	}
+	for chunk := range slices.Chunk(slices.Sorted(maps.Keys(settled)), idsPerQuery) {
+		var bases []struct {
+			ID   string
+			Base *string
+		}
+		if err := db.Raw("SELECT id, base FROM items WHERE id IN ? ORDER BY id"+lock, chunk).Scan(&bases).Error; err != nil {
+			return translate(err)
+		}
+		rows := make([][]any, 0, len(bases))
+		for _, b := range bases {
+			base := domain.Fields{}
+			if b.Base != nil {
+				if err := decodeFields(*b.Base, &base); err != nil {
+					return err
+				}
+			}
+			maps.Copy(base, settled[b.ID])
+			enc, err := encodeFields(base)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, []any{b.ID, enc})
+		}
+		if err := updateRows(db, "items", []column{{"base", "text"}}, rows); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -205,6 +205,42 @@ func TestReconcile(t *testing.T) {
 		require.Equal(t, domain.Fields{"navn": "C"}, byStatus[domain.OpRunning])
 		require.Equal(t, domain.Fields{"navn": "D"}, byStatus[domain.OpPending])
 	})
+	t.Run("a_source_going_back_while_the_hub_writes_its_change_keeps_going_back", func(t *testing.T) {
+		ctx := context.Background()
+		f := newSyncFixture(t, storetest.New(t), true)
+		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		_, err = apply(t, f.s, f.right, full, kunde("k1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		f.reconcile(t)
+		_, err = apply(t, f.s, f.left, full, customer("1", "1001", "B", "a@x"))
+		require.NoError(t, err)
+		f.reconcile(t)
+		claimed, err := f.s.ClaimOperations(ctx, 10, time.Minute, time.Now().Add(time.Second))
+		require.NoError(t, err)
+		require.Len(t, claimed, 1)
+		require.Equal(t, domain.Fields{"navn": "B"}, claimed[0].Fields)
+		// The write of B lands on the right; before any merge sees both
+		// sides hold B, the left's source goes back to A.
+		require.NoError(t, f.s.CompleteOperations(ctx, []domain.Completion{{Op: claimed[0], Target: f.right, ExternalID: "k1"}}, time.Now()))
+		_, err = apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		f.reconcile(t)
+		items, err := f.s.Items(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{})
+		require.NoError(t, err)
+		require.Len(t, items, 1)
+		ops, err := f.s.Operations(ctx, f.ref.WorkspaceID, items[0].Item.ID)
+		require.NoError(t, err)
+		var pending []domain.Operation
+		for _, op := range ops {
+			if op.Status == domain.OpPending {
+				pending = append(pending, op)
+			}
+		}
+		require.Len(t, pending, 1, "one write: A to the right")
+		require.Equal(t, domain.SideRight, pending[0].Side, "the hub's own write of B must not come back as a change of the right")
+		require.Equal(t, domain.Fields{"navn": "A"}, pending[0].Fields)
+	})
 	t.Run("large_batches_reconcile_completely", func(t *testing.T) {
 		f := newSyncFixture(t, storetest.New(t), true)
 		var ls, rs []domain.Record
