@@ -38,6 +38,9 @@ type windowVersions struct {
 	unlock func()
 }
 
+// maxTrackedWorkspaces bounds the numbers kept one by one.
+const maxTrackedWorkspaces = 100_000
+
 func newWindowVersions() *windowVersions {
 	return &windowVersions{byWS: map[string]uint64{}, stop: func() {}, unlock: func() {}}
 }
@@ -56,6 +59,11 @@ func (v *windowVersions) bump(workspaceIDs ...string) {
 	}
 	v.mu.Lock()
 	v.last++
+	if len(v.byWS) >= maxTrackedWorkspaces {
+		// Moving every number forgets nothing a reader relies on.
+		v.floor = v.last
+		clear(v.byWS)
+	}
 	for _, ws := range workspaceIDs {
 		v.byWS[ws] = v.last
 	}
