@@ -292,7 +292,7 @@ func holdObjects(db *gorm.DB, done []domain.Completion) error {
 	for _, o := range slices.SortedFunc(maps.Keys(objects), func(a, b [2]string) int {
 		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
 	}) {
-		err := db.Exec("SELECT 1 FROM sync_objects WHERE sync_id = ? AND name = ? FOR SHARE", o[0], o[1]).Error
+		err := db.Exec("SELECT 1 FROM sync_objects WHERE workspace_id = ? AND sync_id = ? AND name = ? FOR SHARE", done[0].Op.WorkspaceID, o[0], o[1]).Error
 		if err != nil {
 			return translate(err)
 		}
@@ -341,7 +341,8 @@ func settleBases(db *gorm.DB, done []domain.Completion) error {
 			ID   string
 			Base *string
 		}
-		if err := db.Raw("SELECT id, base FROM items WHERE id IN ? ORDER BY id"+lock, chunk).Scan(&bases).Error; err != nil {
+		err := db.Raw("SELECT id, base FROM items WHERE workspace_id = ? AND id IN ? ORDER BY id"+lock, done[0].Op.WorkspaceID, chunk).Scan(&bases).Error
+		if err != nil {
 			return translate(err)
 		}
 		rows := make([][]any, 0, len(bases))
