@@ -35,7 +35,7 @@ func middlewares(d Deps, reg prometheus.Registerer) []echo.MiddlewareFunc {
 		requestLog(d.Logger),
 		middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  cfg.CORSOrigins,
-			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "Idempotency-Key"},
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key"},
 			ExposeHeaders: []string{"ETag", "Retry-After", echo.HeaderXRequestID, "Idempotent-Replayed"},
 			MaxAge:        600,
 		}),

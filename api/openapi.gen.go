@@ -2128,6 +2128,9 @@ type SyncObjectPath = string
 // link whose sides agree; `inactive` an unpaired record marked inactive.
 type WindowCategory = ItemCategory
 
+// WindowIfNoneMatch defines model for WindowIfNoneMatch.
+type WindowIfNoneMatch = string
+
 // WindowQuery defines model for WindowQuery.
 type WindowQuery = string
 
@@ -2428,6 +2431,15 @@ type ListWindowParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch The ETag of an answer already held (or several, comma-separated); while the answer is the same, 304 without a body. Lets a client poll the window cheaply.
+	IfNoneMatch *WindowIfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetWindowSummaryParams defines parameters for GetWindowSummary.
+type GetWindowSummaryParams struct {
+	// IfNoneMatch The ETag of an answer already held (or several, comma-separated); while the answer is the same, 304 without a body. Lets a client poll the window cheaply.
+	IfNoneMatch *WindowIfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -2712,7 +2724,7 @@ type ServerInterface interface {
 	ListWindow(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, params ListWindowParams) error
 	// GetWindowSummary How many items each category holds
 	// (GET /v1/syncs/{sync_id}/objects/{object}/window/summary)
-	GetWindowSummary(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath) error
+	GetWindowSummary(ctx echo.Context, syncId SyncIDPath, object SyncObjectPath, params GetWindowSummaryParams) error
 	// ListUsers List the workspace's users
 	// (GET /v1/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -4449,6 +4461,23 @@ func (w *ServerInterfaceWrapper) ListWindow(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch WindowIfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListWindow(ctx, syncId, object, params)
 	return err
@@ -4473,8 +4502,28 @@ func (w *ServerInterfaceWrapper) GetWindowSummary(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter object: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWindowSummaryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch WindowIfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetWindowSummary(ctx, syncId, object)
+	err = w.Handler.GetWindowSummary(ctx, syncId, object, params)
 	return err
 }
 

@@ -82,7 +82,7 @@ func (h *windowHandlers) ListWindow(c echo.Context, syncID, object string, param
 }
 
 // GetWindowSummary counts an object's window per category.
-func (h *windowHandlers) GetWindowSummary(c echo.Context, syncID, object string) error {
+func (h *windowHandlers) GetWindowSummary(c echo.Context, syncID, object string, _ GetWindowSummaryParams) error {
 	return h.cachedJSON(c, func() (any, error) {
 		s, err := h.store.Summary(c.Request().Context(), principal(c).WorkspaceID, syncID, object)
 		if err != nil {

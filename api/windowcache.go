@@ -3,8 +3,11 @@ package api
 import (
 	"container/list"
 	"encoding/json"
+	"fmt"
+	"hash/crc64"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +31,7 @@ type cachedAnswer struct {
 	key     string
 	version uint64
 	body    []byte
+	etag    string
 }
 
 // newWindowCache returns a cache of up to max bytes, or nil (no cache)
@@ -39,7 +43,7 @@ func newWindowCache(max int64) *windowCache {
 	return &windowCache{max: max, order: list.New(), byKey: map[string]*list.Element{}}
 }
 
-func (c *windowCache) get(key string, version uint64) ([]byte, bool) {
+func (c *windowCache) get(key string, version uint64) (*cachedAnswer, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.byKey[key]
@@ -52,11 +56,12 @@ func (c *windowCache) get(key string, version uint64) ([]byte, bool) {
 		return nil, false
 	}
 	c.order.MoveToFront(e)
-	return a.body, true
+	return a, true
 }
 
-func (c *windowCache) put(key string, version uint64, body []byte) {
-	n := int64(len(key) + len(body))
+func (c *windowCache) put(key string, version uint64, a *cachedAnswer) {
+	a.key, a.version = key, version
+	n := int64(len(key) + len(a.body))
 	if n > c.max/8 { // one huge page must not empty the cache
 		return
 	}
@@ -68,7 +73,7 @@ func (c *windowCache) put(key string, version uint64, body []byte) {
 		}
 		c.remove(e)
 	}
-	c.byKey[key] = c.order.PushFront(&cachedAnswer{key: key, version: version, body: body})
+	c.byKey[key] = c.order.PushFront(a)
 	c.size += n
 	for c.size > c.max {
 		c.remove(c.order.Back())
@@ -82,8 +87,9 @@ func (c *windowCache) remove(e *list.Element) {
 }
 
 // cachedJSON answers 200 with read's result encoded, from the cache while
-// the caller's workspace's window has not changed since it was read. key
-// names the answer within the workspace; its parts are quoted, so no two
+// the caller's workspace's window has not changed since it was read, or
+// 304 when the request's If-None-Match names the answer's ETag. key names
+// the answer within the workspace; its parts are quoted, so no two
 // requests share one.
 func (h *windowHandlers) cachedJSON(c echo.Context, read func() (any, error), key ...string) error {
 	ws := principal(c).WorkspaceID
@@ -94,8 +100,8 @@ func (h *windowHandlers) cachedJSON(c echo.Context, read func() (any, error), ke
 		for _, part := range key {
 			k = strconv.AppendQuote(k, part)
 		}
-		if body, ok := h.cache.get(string(k), version); ok {
-			return c.JSONBlob(http.StatusOK, body)
+		if a, ok := h.cache.get(string(k), version); ok {
+			return a.send(c)
 		}
 	}
 	out, err := read()
@@ -106,8 +112,41 @@ func (h *windowHandlers) cachedJSON(c echo.Context, read func() (any, error), ke
 	if err != nil {
 		return err
 	}
+	a := &cachedAnswer{body: body, etag: contentETag(body)}
 	if k != nil {
-		h.cache.put(string(k), version, body)
+		h.cache.put(string(k), version, a)
 	}
-	return c.JSONBlob(http.StatusOK, body)
+	return a.send(c)
+}
+
+// send answers with the answer, or 304 when the client holds it already.
+func (a *cachedAnswer) send(c echo.Context) error {
+	c.Response().Header().Set("ETag", a.etag)
+	if noneMatch(c.Request().Header.Get("If-None-Match"), a.etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.JSONBlob(http.StatusOK, a.body)
+}
+
+// contentETag is a strong ETag of an encoded answer. It depends on the bytes
+// alone, so every replica gives one answer the same tag.
+func contentETag(body []byte) string {
+	return fmt.Sprintf(`"w-%016x"`, crc64.Checksum(body, crcTable))
+}
+
+var crcTable = crc64.MakeTable(crc64.ECMA)
+
+// noneMatch reports whether an If-None-Match header names etag, comparing
+// weakly as RFC 9110 asks (a W/ prefix does not matter), or is "*".
+func noneMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for tag := range strings.SplitSeq(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == etag || tag == "*" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,31 @@ func TestWindowAnswersKeptInMemory(t *testing.T) {
 		r, _ = f.act(t, tok, f.item(t, "L4").ID, "enable", nil)
 		require.Equal(t, 200, r.Status, r.Text())
 		require.Equal(t, disabled, f.summary(t, tok)["disabled"])
+	})
+
+	t.Run("a_client_holding_the_answer_gets_304_until_it_changes", func(t *testing.T) {
+		for _, path := range []string{f.path + "/window?limit=500", f.path + "/window/summary"} {
+			first := ts.do("GET", path, tok, nil)
+			require.Equal(t, 200, first.Status, first.Text())
+			etag := first.Header.Get("ETag")
+			require.Regexp(t, `^"w-[0-9a-f]{16}"$`, etag)
+			same := ts.do("GET", path, tok, nil, "If-None-Match", `"older", W/`+etag)
+			require.Equal(t, 304, same.Status, path)
+			require.Empty(t, same.Text())
+			require.Equal(t, etag, same.Header.Get("ETag"))
+
+			r, _ := f.act(t, tok, f.item(t, "L4").ID, "disable", nil)
+			require.Equal(t, 200, r.Status, r.Text())
+			changed := ts.do("GET", path, tok, nil, "If-None-Match", etag)
+			require.Equal(t, 200, changed.Status, "%s changed: a full answer", path)
+			require.NotEqual(t, etag, changed.Header.Get("ETag"))
+			r, _ = f.act(t, tok, f.item(t, "L4").ID, "enable", nil)
+			require.Equal(t, 200, r.Status, r.Text())
+			if strings.HasSuffix(path, "/summary") {
+				require.Equal(t, 304, ts.do("GET", path, tok, nil, "If-None-Match", etag).Status,
+					"the counts are the same again, and so is their tag: it depends on the content alone")
+			}
+		}
 	})
 
 	t.Run("another_replica_hears_of_each_change", func(t *testing.T) {
