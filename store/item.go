@@ -115,8 +115,11 @@ func (r itemRow) domain() (domain.Item, error) {
 		}
 		it.Resolutions[k] = domain.Resolution{Value: v.Value, Left: v.Left, Right: v.Right}
 	}
-	if err := decodeJSON(r.Conflicts, &it.Conflicts); err != nil {
-		return it, err
+	if r.Conflicts != "" && r.Conflicts != "[]" && r.Conflicts != "null" {
+		// Field names need no exact numbers: the plain decoder is cheaper.
+		if err := json.Unmarshal([]byte(r.Conflicts), &it.Conflicts); err != nil {
+			return it, domain.Wrap(domain.CodeInternal, err, "stored item is unreadable")
+		}
 	}
 	return it, nil
 }
@@ -259,8 +262,8 @@ type sideColumns struct {
 	version                sql.NullInt64
 }
 
-func (c *sideColumns) targets() []any {
-	return []any{&c.id, &c.externalID, &c.fields, &c.active, &c.deleted, &c.updatedAt, &c.version}
+func (c *sideColumns) targets(into []any) []any {
+	return append(into, &c.id, &c.externalID, &c.fields, &c.active, &c.deleted, &c.updatedAt, &c.version)
 }
 
 func (c *sideColumns) record() (*domain.Record, error) {
@@ -279,9 +282,9 @@ func (c *sideColumns) record() (*domain.Record, error) {
 func scanWindowRow(rows *sql.Rows, workspaceID, syncID, object string) (domain.ItemView, error) {
 	it := itemRow{WorkspaceID: workspaceID, SyncID: syncID, Object: object, Shown: true, Resolutions: "{}"}
 	var l, r sideColumns
-	targets := []any{&it.ID, &it.LeftRecordID, &it.RightRecordID, &it.Side,
-		&it.Disabled, &it.NoAutoPair, &it.Category, &it.Status, &it.Error, &it.Conflicts, &it.Version, &it.UpdatedAt}
-	if err := rows.Scan(append(append(targets, l.targets()...), r.targets()...)...); err != nil {
+	targets := append(make([]any, 0, 26), &it.ID, &it.LeftRecordID, &it.RightRecordID, &it.Side,
+		&it.Disabled, &it.NoAutoPair, &it.Category, &it.Status, &it.Error, &it.Conflicts, &it.Version, &it.UpdatedAt)
+	if err := rows.Scan(r.targets(l.targets(targets))...); err != nil {
 		return domain.ItemView{}, translate(err)
 	}
 	item, err := it.domain()
