@@ -65,7 +65,12 @@ func TestAudit(t *testing.T) {
 		require.Equal(t, f.syncID, log[0].SyncID)
 		require.Equal(t, "customers", log[0].Object)
 		require.Equal(t, "Bøg", log[0].Before["left"].(map[string]any)["fields"].(map[string]any)["name"])
+		for _, e := range log {
+			require.Equal(t, e.Before["left"], e.After["left"], "%s changed no record: the after shows the same", e.Action)
+			require.Equal(t, e.Before["right"], e.After["right"], "%s changed no record: the after shows the same", e.Action)
+		}
 	})
+
 
 	t.Run("paging_and_filters", func(t *testing.T) {
 		first := audit(t, ts, viewer.Access, "limit=3")
@@ -85,4 +90,19 @@ func TestAudit(t *testing.T) {
 		require.Empty(t, audit(t, ts, other.Access, "").Data)
 		require.Empty(t, audit(t, ts, other.Access, "item_id="+conflict.ID).Data)
 	})
+}
+
+// The after of an action shows the item's records as the before does, and
+// a pairing the record it joined.
+func TestAuditOfAPairing(t *testing.T) {
+	ts, f := newStandardWindow(t)
+	left, right := f.item(t, "L4"), f.item(t, "K5")
+	r, _ := f.act(t, ts.Admin.Access, left.ID, "pair", map[string]any{"partner_item_id": right.ID})
+	require.Equal(t, 200, r.Status, r.Text())
+	log := audit(t, ts, ts.Admin.Access, "item_id="+left.ID).Data
+	require.Len(t, log, 1)
+	require.Equal(t, "pair", log[0].Action)
+	require.Nil(t, log[0].Before["right"])
+	require.Equal(t, log[0].Before["left"], log[0].After["left"])
+	require.Equal(t, "Eg", log[0].After["right"].(map[string]any)["fields"].(map[string]any)["navn"])
 }

@@ -107,6 +107,7 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 	results := make([]domain.ActionResult, len(ids))
 	var ops []domain.Operation
 	var audits []auditRow
+	var befores []domain.ItemView // of each audit
 	acted := map[string]bool{}
 	for i, id := range ids {
 		results[i].ItemID = id
@@ -135,7 +136,8 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 			r.touch(&work{item: it, was: &orig})
 		}
 		acted[id] = true
-		audits = append(audits, auditOf(ref, id, req, before, nil))
+		audits = append(audits, auditOf(ref, id, req, before))
+		befores = append(befores, before)
 	}
 	// A person's operations are queued before the items are stored, so their
 	// status reads pending.
@@ -163,7 +165,7 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 	}
 	for i := range audits {
 		if v := results[at[audits[i].ItemID]].View; v != nil {
-			audits[i].After = snapshot(*v)
+			audits[i].After = snapshot(*v, &befores[i])
 		}
 	}
 	if err := insertAudits(db, audits); err != nil {
@@ -362,21 +364,20 @@ func insertAudits(db *gorm.DB, audits []auditRow) error {
 	return insertRows(db, "audit_log", auditColumns, rows)
 }
 
-func auditOf(ref ObjectRef, itemID string, req domain.ActionRequest, before domain.ItemView, after *domain.ItemView) auditRow {
-	a := auditRow{
+// auditOf is the audit entry of an action on an item, until its after is known.
+func auditOf(ref ObjectRef, itemID string, req domain.ActionRequest, before domain.ItemView) auditRow {
+	return auditRow{
 		ID: newID(), WorkspaceID: ref.WorkspaceID, SyncID: ref.SyncID, Object: ref.Object, ItemID: itemID,
-		Action: string(req.Action), Subject: req.Subject, Before: snapshot(before), After: "null", CreatedAt: req.Now,
+		Action: string(req.Action), Subject: req.Subject, Before: snapshot(before, nil), After: "null", CreatedAt: req.Now,
 	}
-	if after != nil {
-		a.After = snapshot(*after)
-	}
-	return a
 }
 
-// recordSnapshot is a record as the audit log keeps it.
+// recordSnapshot is a record as the audit log keeps it. An after's record
+// that is the before's record on that side is kept without its fields
+// (an action changes no record); reading the log restores them.
 type recordSnapshot struct {
 	ExternalID string          `json:"external_id"`
-	Fields     json.RawMessage `json:"fields"`
+	Fields     json.RawMessage `json:"fields,omitempty"`
 }
 
 // fieldsJSON is a record's fields as JSON: as stored when the record was
@@ -392,15 +393,25 @@ func fieldsJSON(r *domain.Record) json.RawMessage {
 	return b
 }
 
-// snapshot is what the audit log keeps of an item: enough to see what changed.
-func snapshot(v domain.ItemView) string {
+// snapshot is what the audit log keeps of an item: enough to see what
+// changed. Given the before of an after, it leaves out the fields of the
+// records the two share.
+func snapshot(v domain.ItemView, before *domain.ItemView) string {
 	s := itemSnapshot{Base: v.Item.Base, Category: v.Item.Category, Conflicts: v.Item.Conflicts, Disabled: v.Item.Disabled, Status: v.Item.Status}
-	if v.Left != nil {
-		s.Left = &recordSnapshot{v.Left.ExternalID, fieldsJSON(v.Left)}
+	side := func(r, was *domain.Record) *recordSnapshot {
+		switch {
+		case r == nil:
+			return nil
+		case was != nil && was.ID == r.ID:
+			return &recordSnapshot{ExternalID: r.ExternalID}
+		}
+		return &recordSnapshot{r.ExternalID, fieldsJSON(r)}
 	}
-	if v.Right != nil {
-		s.Right = &recordSnapshot{v.Right.ExternalID, fieldsJSON(v.Right)}
+	var wasLeft, wasRight *domain.Record
+	if before != nil {
+		wasLeft, wasRight = before.Left, before.Right
 	}
+	s.Left, s.Right = side(v.Left, wasLeft), side(v.Right, wasRight)
 	if len(v.Item.Resolutions) > 0 {
 		s.Resolutions = make(map[string]any, len(v.Item.Resolutions))
 		for k, x := range v.Item.Resolutions {

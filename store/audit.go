@@ -33,6 +33,25 @@ func (s *Store) AuditLog(ctx context.Context, workspaceID string, f domain.Audit
 		}
 		_ = json.Unmarshal([]byte(r.Before), &out[i].Before)
 		_ = json.Unmarshal([]byte(r.After), &out[i].After)
+		restoreRecords(out[i].Before, out[i].After)
 	}
 	return out, nil
+}
+
+// restoreRecords gives an after's records kept without their fields (see
+// recordSnapshot) the fields of the same record in the before.
+func restoreRecords(before, after any) {
+	b, _ := before.(map[string]any)
+	a, _ := after.(map[string]any)
+	if a == nil || b == nil {
+		return
+	}
+	for _, side := range []string{"left", "right"} {
+		ar, _ := a[side].(map[string]any)
+		br, _ := b[side].(map[string]any)
+		if ar == nil || br == nil || ar["fields"] != nil || ar["external_id"] != br["external_id"] {
+			continue
+		}
+		ar["fields"] = br["fields"]
+	}
 }
