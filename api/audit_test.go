@@ -71,7 +71,6 @@ func TestAudit(t *testing.T) {
 		}
 	})
 
-
 	t.Run("paging_and_filters", func(t *testing.T) {
 		first := audit(t, ts, viewer.Access, "limit=3")
 		require.Len(t, first.Data, 3)
