@@ -75,10 +75,12 @@ func (s *Store) actOnce(ctx context.Context, ref ObjectRef, ids []string, req do
 }
 
 // actWorkers is how many chunks of a bulk action run at once: SQLite has one
-// writer, so one.
+// writer, so one. On PostgreSQL one chunk's work in Go overlaps the others'
+// round trips; on two cores three did best (bulk resolve of 100,000: two
+// 10.5–11.0 s, three 9.1–10.2 s, four 9.6–10.0 s).
 func (s *Store) actWorkers() int {
 	if s.dialect == DialectPostgres {
-		return 2
+		return 3
 	}
 	return 1
 }
