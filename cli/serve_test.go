@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncd/cli"
+	"syncd/store"
 	"syncd/store/storetest"
 )
 
@@ -125,4 +126,47 @@ func TestServeDrainsInFlightRequestsOnShutdown(t *testing.T) {
 	}
 	_, err := http.Get(base + "/healthz")
 	require.Error(t, err, "the server no longer listens")
+}
+
+// startServe runs `syncd serve` with env until the test ends and returns
+// its address once it listens, or the error it stopped with.
+func startServe(t *testing.T, env map[string]string) (string, error) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- cli.Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, io.Discard) }()
+	t.Cleanup(func() { stop(); <-done })
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-done:
+			done <- err // for the cleanup
+			return "", err
+		default:
+		}
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(out.String()); m != nil {
+			return m[1], nil
+		}
+	}
+	t.Fatalf("the server neither listened nor stopped:\n%s", out.String())
+	return "", nil
+}
+
+// A SQLite file has one server, which alone knows every change to the
+// windows it keeps in memory; PostgreSQL has replicas.
+func TestOneServerPerSQLiteFile(t *testing.T) {
+	env := map[string]string{
+		"SYNCD_ADDR": "127.0.0.1:0", "DATABASE_URL": storetest.NewURL(t), "SYNCD_DATA_DIR": t.TempDir(),
+		"SYNCD_ADMIN_EMAIL": "ops@example.com", "SYNCD_ADMIN_PASSWORD": "a long enough password", "SYNCD_LOG_LEVEL": "error",
+	}
+	first, err := startServe(t, env)
+	require.NoError(t, err)
+	require.NotEmpty(t, first)
+	second, err := startServe(t, env)
+	if storetest.Dialect() == store.DialectPostgres {
+		require.NoError(t, err, "replicas share PostgreSQL")
+		require.NotEqual(t, first, second)
+		return
+	}
+	require.ErrorContains(t, err, "another syncd server uses this SQLite database")
 }
