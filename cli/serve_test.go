@@ -135,7 +135,9 @@ func startServe(t *testing.T, env map[string]string) (string, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- cli.Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, io.Discard) }()
+	go func() {
+		done <- cli.Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, io.Discard)
+	}()
 	t.Cleanup(func() { stop(); <-done })
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		select {
