@@ -16,7 +16,6 @@ import (
 
 func TestActions(t *testing.T) {
 	ctx := context.Background()
-	full := domain.ApplyOptions{Mode: domain.ApplyFull, MaxDeleteRatio: 1}
 	f := newSyncFixture(t, storetest.New(t), true)
 	_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"), customer("2", "1002", "B", "b@x"))
 	require.NoError(t, err)

@@ -85,8 +85,10 @@ func kunde(id, nr, navn, mail string) domain.Record {
 	return domain.Record{ExternalID: id, Active: true, Fields: domain.Fields{"nr": nr, "navn": navn, "mail": mail}}
 }
 
+// full applies a whole side, whatever it deletes.
+var full = domain.ApplyOptions{Mode: domain.ApplyFull, MaxDeleteRatio: 1}
+
 func TestReconcile(t *testing.T) {
-	full := domain.ApplyOptions{Mode: domain.ApplyFull, MaxDeleteRatio: 1}
 	t.Run("auto_pair_sorts_records_into_categories", func(t *testing.T) {
 		f := newSyncFixture(t, storetest.New(t), true)
 		_, err := apply(t, f.s, f.left, full,
@@ -151,41 +153,18 @@ func TestReconcile(t *testing.T) {
 		require.Equal(t, domain.Summary{NewLeft: 1, NewRight: 2}, f.reconcile(t))
 	})
 	t.Run("one_sided_change_propagates_through_an_operation", func(t *testing.T) {
-		f := newSyncFixture(t, storetest.New(t), true)
-		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
-		require.NoError(t, err)
-		_, err = apply(t, f.s, f.right, full, kunde("k1", "1001", "A", "a@x"))
-		require.NoError(t, err)
-		require.Equal(t, domain.Summary{Synced: 1}, f.reconcile(t))
-		_, err = apply(t, f.s, f.left, full, customer("1", "1001", "A renamed", "a@x"))
-		require.NoError(t, err)
-		require.Equal(t, domain.Summary{Synced: 1}, f.reconcile(t))
-		items, err := f.s.Items(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{})
-		require.NoError(t, err)
-		require.Len(t, items, 1)
-		require.Equal(t, domain.StatusPending, items[0].Item.Status)
-		ops, err := f.s.Operations(context.Background(), f.ref.WorkspaceID, items[0].Item.ID)
-		require.NoError(t, err)
+		f := linkedFixture(t)
+		it, ops := f.renameLeft(t, "A renamed")
+		require.Equal(t, domain.StatusPending, it.Status)
 		require.Len(t, ops, 1)
 		require.Equal(t, domain.SideRight, ops[0].Side)
 		require.Equal(t, domain.Fields{"navn": "A renamed"}, ops[0].Fields)
 	})
 	t.Run("a_newer_change_replaces_the_planned_operation_but_not_a_claimed_one", func(t *testing.T) {
 		ctx := context.Background()
-		f := newSyncFixture(t, storetest.New(t), true)
-		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
-		require.NoError(t, err)
-		_, err = apply(t, f.s, f.right, full, kunde("k1", "1001", "A", "a@x"))
-		require.NoError(t, err)
-		f.reconcile(t)
+		f := linkedFixture(t)
 		rename := func(name string) []domain.Operation {
-			_, err := apply(t, f.s, f.left, full, customer("1", "1001", name, "a@x"))
-			require.NoError(t, err)
-			f.reconcile(t)
-			items, err := f.s.Items(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{})
-			require.NoError(t, err)
-			ops, err := f.s.Operations(ctx, f.ref.WorkspaceID, items[0].Item.ID)
-			require.NoError(t, err)
+			_, ops := f.renameLeft(t, name)
 			return ops
 		}
 		rename("B")
@@ -207,15 +186,8 @@ func TestReconcile(t *testing.T) {
 	})
 	t.Run("a_source_going_back_while_the_hub_writes_its_change_keeps_going_back", func(t *testing.T) {
 		ctx := context.Background()
-		f := newSyncFixture(t, storetest.New(t), true)
-		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
-		require.NoError(t, err)
-		_, err = apply(t, f.s, f.right, full, kunde("k1", "1001", "A", "a@x"))
-		require.NoError(t, err)
-		f.reconcile(t)
-		_, err = apply(t, f.s, f.left, full, customer("1", "1001", "B", "a@x"))
-		require.NoError(t, err)
-		f.reconcile(t)
+		f := linkedFixture(t)
+		f.renameLeft(t, "B")
 		claimed, err := f.s.ClaimOperations(ctx, 10, time.Minute, time.Now().Add(time.Second))
 		require.NoError(t, err)
 		require.Len(t, claimed, 1)
@@ -223,14 +195,7 @@ func TestReconcile(t *testing.T) {
 		// The write of B lands on the right; before any merge sees both
 		// sides hold B, the left's source goes back to A.
 		require.NoError(t, f.s.CompleteOperations(ctx, []domain.Completion{{Op: claimed[0], Target: f.right, ExternalID: "k1"}}, time.Now()))
-		_, err = apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
-		require.NoError(t, err)
-		f.reconcile(t)
-		items, err := f.s.Items(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{})
-		require.NoError(t, err)
-		require.Len(t, items, 1)
-		ops, err := f.s.Operations(ctx, f.ref.WorkspaceID, items[0].Item.ID)
-		require.NoError(t, err)
+		_, ops := f.renameLeft(t, "A")
 		var pending []domain.Operation
 		for _, op := range ops {
 			if op.Status == domain.OpPending {
@@ -258,3 +223,32 @@ func TestReconcile(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// linkedFixture is a sync whose one item links customer 1 and kunde k1,
+// both named A, synced.
+func linkedFixture(t *testing.T) syncFixture {
+	t.Helper()
+	f := newSyncFixture(t, storetest.New(t), true)
+	_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
+	require.NoError(t, err)
+	_, err = apply(t, f.s, f.right, full, kunde("k1", "1001", "A", "a@x"))
+	require.NoError(t, err)
+	require.Equal(t, domain.Summary{Synced: 1}, f.reconcile(t))
+	return f
+}
+
+// renameLeft gives the left record of a linkedFixture another name,
+// reconciles, and returns the item with its queued operations.
+func (f syncFixture) renameLeft(t *testing.T, name string) (domain.Item, []domain.Operation) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := apply(t, f.s, f.left, full, customer("1", "1001", name, "a@x"))
+	require.NoError(t, err)
+	require.Equal(t, domain.Summary{Synced: 1}, f.reconcile(t))
+	items, err := f.s.Items(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, domain.Page{})
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	ops, err := f.s.Operations(ctx, f.ref.WorkspaceID, items[0].Item.ID)
+	require.NoError(t, err)
+	return items[0].Item, ops
+}
