@@ -325,12 +325,14 @@ func settleBases(db *gorm.DB, done []domain.Completion) error {
 		if o == nil {
 			continue
 		}
-		for k, v := range o.Landed(c.Op.Side, c.Op.Fields) {
-			if settled[c.Op.ItemID] == nil {
-				settled[c.Op.ItemID] = domain.Fields{}
-			}
-			settled[c.Op.ItemID][k] = v
+		landed := o.Landed(c.Op.Side, c.Op.Fields)
+		if len(landed) == 0 {
+			continue
 		}
+		if settled[c.Op.ItemID] == nil {
+			settled[c.Op.ItemID] = domain.Fields{}
+		}
+		maps.Copy(settled[c.Op.ItemID], landed)
 	}
 	lock := ""
 	if db.Dialector.Name() == DialectPostgres {

@@ -423,7 +423,7 @@ func (s *Store) Summary(ctx context.Context, workspaceID, syncID, object string)
 		return out, translate(err)
 	}
 	if !found {
-		return out, domain.Errorf(domain.CodeNotFound, "sync object not found")
+		return out, errNoObject
 	}
 	return out, nil
 }
@@ -436,7 +436,9 @@ func objectExists(db *gorm.DB, workspaceID, syncID, object string) error {
 		return translate(err)
 	}
 	if n == 0 {
-		return domain.Errorf(domain.CodeNotFound, "sync object not found")
+		return errNoObject
 	}
 	return nil
 }
+
+var errNoObject = domain.Errorf(domain.CodeNotFound, "sync object not found")

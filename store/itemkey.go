@@ -1,8 +1,9 @@
 package store
 
 import (
-	"gorm.io/gorm"
 	"slices"
+
+	"gorm.io/gorm"
 
 	"syncd/domain"
 )

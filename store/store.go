@@ -41,7 +41,7 @@ type Store struct {
 	hooks   *hooks // shared by the Stores of its transactions
 	// versions number the changes to each workspace's window, shared by
 	// the Stores of its transactions; changed collects, in a transaction,
-	// the workspaces whose windows it changed.
+	// the workspaces whose windows it changed (nil outside one).
 	versions *windowVersions
 	changed  *[]string
 	// writes queues this process's transactions on SQLite, which has one
@@ -49,8 +49,10 @@ type Store struct {
 	// SQLite's busy handler lets a waiter starve past its timeout under a
 	// long bulk action. nil on PostgreSQL.
 	writes *sync.Mutex
-	inTx   bool
 }
+
+// inTx reports whether the Store is bound to a transaction.
+func (s *Store) inTx() bool { return s.changed != nil }
 
 // Options tunes Open.
 type Options struct {
@@ -236,15 +238,15 @@ func (s *Store) Ping(ctx context.Context) error { return s.SQL().PingContext(ctx
 // The windows it changed are announced with its commit (see windowChanged).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	defer s.lockWrites()()
-	changed := s.changed
-	if !s.inTx {
+	outer, changed := !s.inTx(), s.changed
+	if outer {
 		changed = new([]string)
 		defer func() { s.versions.bump(*changed...) }()
 	}
 	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		err := fn(&Store{db: tx, reads: tx, dialect: s.dialect, url: s.url, path: s.path, keyring: s.keyring,
-			hooks: s.hooks, versions: s.versions, changed: changed, writes: s.writes, inTx: true})
-		if err != nil || s.inTx {
+			hooks: s.hooks, versions: s.versions, changed: changed, writes: s.writes})
+		if err != nil || !outer {
 			return err
 		}
 		return announce(tx, *changed)
@@ -255,7 +257,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 // the function that ends it; inside a transaction, and on PostgreSQL, it
 // does nothing.
 func (s *Store) lockWrites() func() {
-	if s.writes == nil || s.inTx {
+	if s.writes == nil || s.inTx() {
 		return func() {}
 	}
 	s.writes.Lock()

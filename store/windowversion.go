@@ -52,6 +52,13 @@ func (v *windowVersions) version(workspaceID string) (uint64, bool) {
 	return max(v.byWS[workspaceID], v.floor), v.live
 }
 
+// listening reports whether the numbers can be trusted.
+func (v *windowVersions) listening() bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.live
+}
+
 // bump moves the workspaces' numbers.
 func (v *windowVersions) bump(workspaceIDs ...string) {
 	if len(workspaceIDs) == 0 {
@@ -144,7 +151,7 @@ var ErrAnotherServer = errors.New("another syncd server uses this SQLite databas
 // and it does nothing. Until it is called, a SQLite Store does not know its
 // window versions.
 func (s *Store) ServeAlone() error {
-	if _, live := s.versions.version(""); live || s.dialect != DialectSQLite {
+	if s.versions.listening() || s.dialect != DialectSQLite {
 		return nil
 	}
 	if s.path != ":memory:" {
@@ -184,7 +191,7 @@ func (s *Store) WindowVersion(workspaceID string) (uint64, bool) {
 // window writes in a transaction; outside one, the number moves at once
 // and no other replica hears of it.
 func (s *Store) windowChanged(workspaceID string) {
-	if s.changed == nil {
+	if !s.inTx() {
 		s.versions.bump(workspaceID)
 		return
 	}
