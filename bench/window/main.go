@@ -143,7 +143,11 @@ func measure(ctx context.Context, db, url, bin, self, dir string, items, conflic
 	// shows what each read costs the database.
 	var took time.Duration
 	var n int
-	for _, kept := range []bool{true, false} {
+	passes := []bool{true, false}
+	if d <= 0 { // -duration 0: only the bulk resolve, on the second
+		passes = passes[1:]
+	}
+	for _, kept := range passes {
 		label, env := "", []string(nil)
 		if !kept {
 			label, env = " (not kept)", []string{"SYNCD_WINDOW_CACHE_MB=0"}
@@ -159,7 +163,7 @@ func measure(ctx context.Context, db, url, bin, self, dir string, items, conflic
 			{"window, conflicts only", window + "&category=conflict"},
 			{"summary", srv.Base + "/v1/syncs/" + f.syncID + "/objects/customers/window/summary"},
 		}
-		if d <= 0 { // -duration 0: only the bulk resolve
+		if d <= 0 {
 			loads = nil
 		}
 		for _, l := range loads {
