@@ -105,17 +105,44 @@ func TestReconcile(t *testing.T) {
 		require.Equal(t, domain.Summary{Synced: 3, Conflict: 1, NewLeft: 1, NewRight: 2, Inactive: 1}, sum)
 		require.Equal(t, sum, f.reconcile(t), "reconciling again changes nothing")
 	})
-	t.Run("deleting_the_sync_removes_its_match_keys", func(t *testing.T) {
-		f := newSyncFixture(t, storetest.New(t), true)
-		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"), customer("2", "1002", "B", "b@x"))
+	t.Run("deleting_the_sync_removes_its_items_keys_and_operations", func(t *testing.T) {
+		ctx := context.Background()
+		s := storetest.New(t)
+		f := newSyncFixture(t, s, true)
+		// A second sync over the same records, which keeps all of its own.
+		_, objects, err := s.Sync(ctx, f.ref.WorkspaceID, f.ref.SyncID)
 		require.NoError(t, err)
-		require.Equal(t, domain.Summary{NewLeft: 2}, f.reconcile(t))
-		var keys int
-		require.NoError(t, f.s.SQL().QueryRow(`SELECT COUNT(*) FROM item_keys`).Scan(&keys))
-		require.Equal(t, 2, keys)
-		require.NoError(t, f.s.DeleteSync(context.Background(), f.ref.WorkspaceID, f.ref.SyncID))
-		require.NoError(t, f.s.SQL().QueryRow(`SELECT COUNT(*) FROM item_keys`).Scan(&keys))
-		require.Zero(t, keys)
+		sy := &domain.Sync{WorkspaceID: f.ref.WorkspaceID, Name: "other", LeftConnectionID: f.left.ConnectionID, RightConnectionID: f.right.ConnectionID}
+		*sy = sy.WithDefaults()
+		require.NoError(t, s.CreateSync(ctx, sy, objects))
+		other := f
+		other.ref.SyncID = sy.ID
+		rows := func(table, syncID string) (n int) {
+			require.NoError(t, s.SQL().QueryRow(`SELECT COUNT(*) FROM `+table+` WHERE sync_id = $1`, syncID).Scan(&n))
+			return n
+		}
+		_, err = apply(t, s, f.left, full, customer("1", "1001", "A", "a@x"), customer("2", "1002", "B", "b@x"), customer("3", "1003", "C", "c@x"))
+		require.NoError(t, err)
+		_, err = apply(t, s, f.right, full, kunde("k3", "1003", "C", "c@x"))
+		require.NoError(t, err)
+		f.reconcile(t)
+		other.reconcile(t)
+		// A change on the left plans a write to the right.
+		_, err = apply(t, s, f.left, full, customer("1", "1001", "A", "a@x"), customer("2", "1002", "B", "b@x"), customer("3", "1003", "C changed", "c@x"))
+		require.NoError(t, err)
+		for _, g := range []syncFixture{f, other} {
+			require.Equal(t, domain.Summary{Synced: 1, NewLeft: 2}, g.reconcile(t))
+		}
+		for _, table := range []string{"items", "item_keys", "operations"} {
+			require.NotZero(t, rows(table, f.ref.SyncID), table)
+		}
+		require.NoError(t, s.DeleteSync(ctx, f.ref.WorkspaceID, f.ref.SyncID))
+		for _, table := range []string{"items", "item_keys", "operations", "window_counts", "sync_objects"} {
+			require.Zero(t, rows(table, f.ref.SyncID), table)
+		}
+		for _, table := range []string{"items", "item_keys", "operations"} {
+			require.NotZero(t, rows(table, other.ref.SyncID), "the other sync keeps its %s", table)
+		}
 	})
 	t.Run("the_active_field_decides_and_the_window_shows_it", func(t *testing.T) {
 		ctx := context.Background()

@@ -262,8 +262,8 @@ func (s *Store) UpdateSync(ctx context.Context, workspaceID, id string, p domain
 	return out, err
 }
 
-// DeleteSync removes a sync; its objects, items and operations cascade, its
-// items' match keys go first.
+// DeleteSync removes a sync with its objects (which cascade), then its items,
+// their match keys and its operations.
 func (s *Store) DeleteSync(ctx context.Context, workspaceID, id string) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		tx.windowChanged(workspaceID)
@@ -274,7 +274,15 @@ func (s *Store) DeleteSync(ctx context.Context, workspaceID, id string) error {
 		if res.RowsAffected == 0 {
 			return domain.Errorf(domain.CodeNotFound, "sync not found")
 		}
-		return translate(tx.db.Exec("DELETE FROM item_keys WHERE sync_id = ?", id).Error)
+		// After the sync's row: a reconcile or an action still writing to
+		// the sync holds an object's row, which the cascade waits for, so
+		// the statements below see all it wrote.
+		for _, table := range []string{"items", "item_keys", "operations"} {
+			if err := tx.db.Exec("DELETE FROM "+table+" WHERE sync_id = ?", id).Error; err != nil {
+				return translate(err)
+			}
+		}
+		return nil
 	})
 }
 
