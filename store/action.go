@@ -18,7 +18,8 @@ import (
 const actChunk = 2000
 
 // Act applies an action to items in chunks of actChunk per transaction. On
-// PostgreSQL two chunks run at once, so one computes while the other writes.
+// PostgreSQL several chunks run at once (see actWorkers), so one computes
+// while the others write.
 // A chunk the database fails fails its items (their results carry the error)
 // and leaves the other chunks as they committed.
 func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, itemIDs []string, req domain.ActionRequest, ifVersion int64) ([]domain.ActionResult, error) {
@@ -28,6 +29,7 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 	req.Now = utc(req.Now)
 	ref := ObjectRef{WorkspaceID: workspaceID, SyncID: syncID, Object: object}
 	chunks := (len(itemIDs) + actChunk - 1) / actChunk
+	defer s.acting(chunks > 1)()
 	results := make([][]domain.ActionResult, chunks)
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -53,8 +55,21 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 	}
 	close(next)
 	wg.Wait()
-	s.OperationsQueued()
 	return slices.Concat(results...), nil
+}
+
+// acting counts a bulk action for BulkActing until the function it returns
+// runs, which then wakes the worker for the operations queued.
+func (s *Store) acting(bulk bool) (done func()) {
+	if bulk {
+		s.hooks.bulk.Add(1)
+	}
+	return func() {
+		if bulk {
+			s.hooks.bulk.Add(-1)
+		}
+		s.OperationsQueued()
+	}
 }
 
 // actOnce runs one chunk in its own transaction, again when PostgreSQL

@@ -200,3 +200,52 @@ func TestBulkActionChunkFailureFailsOnlyItsItems(t *testing.T) {
 	}
 	require.Equal(t, domain.Summary{Conflict: 2000, Synced: int64(n - 2000)}, f.reconcile(t))
 }
+
+// A bulk action counts as under way from its start until it answers, and
+// wakes the worker only after, so the worker, giving way to it, applies
+// what it queued. An action of one chunk does not count.
+func TestBulkActing(t *testing.T) {
+	ctx := context.Background()
+	f := newSyncFixture(t, storetest.New(t), true)
+	var actingWhenWoken []bool
+	f.s.OnOperationsQueued(func() { actingWhenWoken = append(actingWhenWoken, f.s.BulkActing()) })
+	req := domain.ActionRequest{Action: domain.ActionDisable, Subject: "user:test", Now: time.Now()}
+	ids := make([]string, 4001) // three chunks of items that do not exist
+	for i := range ids {
+		ids[i] = "missing-" + strconv.Itoa(i)
+	}
+	// Another transaction holds the object's row, so the action waits in
+	// its first chunk.
+	hold, err := f.s.SQL().BeginTx(ctx, nil)
+	require.NoError(t, err)
+	_, err = hold.Exec(`UPDATE sync_objects SET position = position WHERE sync_id = $1`, f.ref.SyncID)
+	require.NoError(t, err)
+	done := make(chan []domain.ActionResult)
+	go func() {
+		res, err := f.s.Act(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, ids, req, 0)
+		require.NoError(t, err)
+		done <- res
+	}()
+	require.Eventually(t, f.s.BulkActing, 5*time.Second, time.Millisecond)
+	require.NoError(t, hold.Rollback())
+	res := <-done
+	require.Len(t, res, len(ids))
+	require.True(t, domain.IsCode(res[4000].Err, domain.CodeNotFound), "%v", res[4000].Err)
+	require.False(t, f.s.BulkActing())
+	require.Equal(t, []bool{false}, actingWhenWoken, "the worker is woken once the action no longer counts")
+
+	hold, err = f.s.SQL().BeginTx(ctx, nil)
+	require.NoError(t, err)
+	_, err = hold.Exec(`UPDATE sync_objects SET position = position WHERE sync_id = $1`, f.ref.SyncID)
+	require.NoError(t, err)
+	go func() {
+		res, err := f.s.Act(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, ids[:10], req, 0)
+		require.NoError(t, err)
+		done <- res
+	}()
+	time.Sleep(100 * time.Millisecond)
+	require.False(t, f.s.BulkActing(), "one chunk is not a bulk action")
+	require.NoError(t, hold.Rollback())
+	require.Len(t, <-done, 10)
+	require.Equal(t, []bool{false, false}, actingWhenWoken)
+}

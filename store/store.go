@@ -278,13 +278,15 @@ const idsPerQuery = 900
 
 // rowsPerInsert is how many rows one multi-row INSERT should carry. The
 // SQLite driver matches each bound parameter by a linear search, so a
-// statement's cost grows with the square of its parameters: keep it near a
-// thousand. PostgreSQL takes larger statements gladly.
+// statement's cost grows with the square of its parameters: keep it to a
+// few hundred (a quarter of the thousand it had made categorising new
+// records and bulk actions 7–25% faster). PostgreSQL takes larger
+// statements gladly.
 func rowsPerInsert(db *gorm.DB, columns int) int {
 	if db.Dialector.Name() == DialectPostgres {
 		return 500
 	}
-	return max(1, 1000/columns)
+	return max(1, 256/columns)
 }
 
 // analyze refreshes PostgreSQL's statistics of tables that just grew a lot,

@@ -26,6 +26,7 @@ type Store interface {
 	ReconcileObject(ctx context.Context, ref domain.ObjectRef, now time.Time) (int, error)
 	BehindObjects(ctx context.Context) ([]domain.ObjectRef, error)
 	Prune(ctx context.Context, now time.Time) (int64, error)
+	BulkActing() bool
 }
 
 // Options tune the worker; zero values take the defaults named.
@@ -37,6 +38,7 @@ type Options struct {
 	RetryBase   time.Duration // first retry delay; each next one is four times longer, up to 10m (2s)
 	Poll        time.Duration // how often to look for due operations without being woken (1s)
 	CatchUp     time.Duration // how often to reconcile changes made elsewhere (5s)
+	GiveWay     time.Duration // how long applying waits at most for bulk actions under way (30s)
 	Outbound    outbound.Options
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -61,6 +63,7 @@ func (o Options) withDefaults() Options {
 	def(&o.RetryBase, 2*time.Second)
 	def(&o.Poll, time.Second)
 	def(&o.CatchUp, 5*time.Second)
+	def(&o.GiveWay, 30*time.Second)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -109,8 +112,9 @@ func (w *Worker) Run(ctx context.Context) {
 func (w *Worker) applyLoop(ctx context.Context) {
 	t := time.NewTicker(w.opt.Poll)
 	defer t.Stop()
+	var waiting time.Time
 	for {
-		for {
+		for !w.givingWay(&waiting) {
 			n, err := w.RunOnce(ctx)
 			if err != nil && ctx.Err() == nil {
 				w.opt.Logger.Error("apply operations", "error", err)
@@ -126,6 +130,23 @@ func (w *Worker) applyLoop(ctx context.Context) {
 		case <-w.wake:
 		}
 	}
+}
+
+// givingWay reports whether applying waits for a bulk action under way in
+// this process: a person waits for its answer, the machine's cores and (on
+// SQLite) its one writer are the action's until then, and it wakes the
+// worker when it ends. One stretch of bulk actions is waited for at most
+// GiveWay; since holds when it began.
+func (w *Worker) givingWay(since *time.Time) bool {
+	if !w.store.BulkActing() {
+		*since = time.Time{}
+		return false
+	}
+	now := w.opt.Now()
+	if since.IsZero() {
+		*since = now
+	}
+	return now.Sub(*since) < w.opt.GiveWay
 }
 
 func (w *Worker) catchUpLoop(ctx context.Context) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,4 +298,51 @@ func stageNames(t *testing.T, s *store.Store, set domain.RecordSet, n int, name 
 	}
 	_, err = a.Commit(context.Background(), domain.ApplyOptions{Mode: domain.ApplyPartial})
 	require.NoError(t, err)
+}
+
+// bulkStore is a store whose bulk actions the test switches on and off.
+type bulkStore struct {
+	*store.Store
+	acting atomic.Bool
+}
+
+func (s *bulkStore) BulkActing() bool { return s.acting.Load() }
+
+// While a bulk action is under way the worker applies nothing, and applies
+// the queue once woken after it; a bulk action that goes on and on is
+// waited for only GiveWay.
+func TestApplyingGivesWayToBulkActions(t *testing.T) {
+	patches := func(crm *resttest.CRM) (n int) {
+		for _, line := range crm.Log() {
+			if strings.HasPrefix(line, "PATCH ") {
+				n++
+			}
+		}
+		return n
+	}
+	run := func(t *testing.T, giveWay time.Duration) (crmSync, *bulkStore, *worker.Worker) {
+		f := newCRMSync(t, 5)
+		s := &bulkStore{Store: open(t, f.url)}
+		s.acting.Store(true)
+		w := worker.New(s, worker.Options{Poll: 10 * time.Millisecond, GiveWay: giveWay,
+			Outbound: outbound.Options{AllowPrivate: true, RateLimit: 1e6}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); w.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		return f, s, w
+	}
+	t.Run("until_the_action_ends", func(t *testing.T) {
+		f, s, w := run(t, time.Hour)
+		time.Sleep(300 * time.Millisecond) // thirty polls
+		require.Zero(t, patches(f.crm), "nothing is applied while the action runs")
+		s.acting.Store(false)
+		w.Wake()
+		require.Eventually(t, func() bool { return patches(f.crm) == 5 }, 10*time.Second, 10*time.Millisecond)
+	})
+	t.Run("at_most_give_way", func(t *testing.T) {
+		f, _, _ := run(t, 200*time.Millisecond)
+		require.Eventually(t, func() bool { return patches(f.crm) == 5 }, 10*time.Second, 10*time.Millisecond,
+			"applied after GiveWay though the action goes on")
+	})
 }
