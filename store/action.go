@@ -275,13 +275,13 @@ func (r *reconciler) pairWith(it *domain.Item, partnerID string) error {
 		return domain.Errorf(domain.CodeConflict, "the partner cannot be paired: %s", domain.ErrorMessage(err))
 	}
 	// The partner's id survives, so a client holding it can follow the link.
+	pOrig := p
 	rec := it.RecordID(it.Side)
 	if it.Side == domain.SideLeft {
 		p.LeftRecordID = rec
 	} else {
 		p.RightRecordID = rec
 	}
-	pOrig := p
 	p.Side, p.Base, p.Resolutions = "", nil, nil
 	if err := r.loadFor(map[string]domain.Item{p.ID: p}); err != nil {
 		return err

@@ -137,13 +137,24 @@ func insertItems(db *gorm.DB, items []itemRow) error {
 	return insertRows(db, "items", itemInsertColumns, rows)
 }
 
-// updateItems rewrites items.
-func updateItems(db *gorm.DB, items []itemRow) error {
-	rows := make([][]any, len(items))
+// updateItems rewrites items; relinked tells, for each, whether its records
+// changed. The others leave the record columns (the first two) out: SQLite
+// rewrites an index's entry whenever a statement sets one of its columns,
+// even to the value it had, and most updates (an action, a record's new
+// values) keep an item's records.
+func updateItems(db *gorm.DB, items []itemRow, relinked []bool) error {
+	var moved, kept [][]any
 	for i, r := range items {
-		rows[i] = append([]any{r.ID}, itemValues(r)...)
+		if relinked[i] {
+			moved = append(moved, append([]any{r.ID}, itemValues(r)...))
+		} else {
+			kept = append(kept, append([]any{r.ID}, itemValues(r)[2:]...))
+		}
 	}
-	return updateRows(db, "items", itemColumns, rows)
+	if err := updateRows(db, "items", itemColumns, moved); err != nil {
+		return err
+	}
+	return updateRows(db, "items", itemColumns[2:], kept)
 }
 
 var itemKeyColumns = []column{{"item_id", "text"}, {"sync_id", "text"}, {"object", "text"}, {"side", "text"}, {"key_index", "integer"}, {"value", "text"}}

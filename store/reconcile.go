@@ -289,6 +289,7 @@ func (r *reconciler) store() error {
 		inserts  []itemRow
 		keys     []itemKeyRow
 		updates  []itemRow
+		relinked []bool // of each update: whether its records changed
 		ops      []domain.Operation
 		replaced []string // the reconciler's planned operations of existing items, replaced
 		stale    []string // existing items whose keys are rewritten
@@ -327,6 +328,7 @@ func (r *reconciler) store() error {
 			inserts = append(inserts, row)
 		} else {
 			updates = append(updates, row)
+			relinked = append(relinked, w.was == nil || w.was.LeftRecordID != it.LeftRecordID || w.was.RightRecordID != it.RightRecordID)
 			replaced = append(replaced, queue[id].planned...)
 			if w.was == nil || !w.was.Linked() { // only unpaired items have match keys
 				stale = append(stale, id)
@@ -347,7 +349,7 @@ func (r *reconciler) store() error {
 	}
 	// Updates go first: an unpaired item split off a link takes a record the
 	// link still holds until it is updated.
-	if err := updateItems(r.db, updates); err != nil {
+	if err := updateItems(r.db, updates, relinked); err != nil {
 		return err
 	}
 	r.created += len(inserts)
