@@ -188,13 +188,18 @@ func (r *reconciler) changed(side domain.Side, recs []recordRow) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	decoded := make([]*domain.Record, len(recs))
+	err := inParallel(len(recs), func(i int) error {
+		rec, err := recs[i].domain(nil)
+		decoded[i] = r.effective(side, rec)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	ids := make([]string, len(recs))
 	for i, row := range recs {
-		rec, err := row.domain(nil)
-		if err != nil {
-			return err
-		}
-		r.records[row.ID] = r.effective(side, rec)
+		r.records[row.ID] = decoded[i]
 		ids[i] = row.ID
 	}
 	existing, err := r.itemsOf(recordColumn(side), ids)
@@ -304,48 +309,38 @@ func (r *reconciler) store() error {
 	if err != nil {
 		return err
 	}
-	moves := counts{}
+	touched := make([]*work, 0, len(r.order))
 	for _, id := range r.order {
-		w := r.work[id]
-		if w == nil {
-			continue // merged into a pair
+		if w := r.work[id]; w != nil { // nil: merged into a pair
+			touched = append(touched, w)
 		}
-		in := domain.ReconcileInput{Sync: r.sync, Object: r.obj, Item: w.item, Left: r.records[w.item.LeftRecordID], Right: r.records[w.item.RightRecordID], Now: r.now}
-		res := domain.Reconcile(in)
-		it := res.Item
-		if len(res.Ops) == 0 && queue[id].held && it.Status == domain.StatusOK {
-			it.Status = domain.StatusPending // a person's operation is still queued
-		}
-		it.Version++
-		it.UpdatedAt = r.now
-		row, err := itemToRow(it, res.Shown, r.search(in), in.Left, in.Right)
-		if err != nil {
-			return err
-		}
-		moves.move(w.was, &it)
-		r.stored[it.ID] = it
+	}
+	results := make([]evaluated, len(touched))
+	err = inParallel(len(touched), func(i int) error {
+		var err error
+		results[i], err = r.evaluate(touched[i].item, queue[touched[i].item.ID].held)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	moves := counts{}
+	for i, w := range touched {
+		e, id := &results[i], w.item.ID
+		moves.move(w.was, &e.item)
+		r.stored[id] = e.item
 		if w.fresh {
-			inserts = append(inserts, row)
+			inserts = append(inserts, e.row)
 		} else {
-			updates = append(updates, row)
-			relinked = append(relinked, w.was == nil || w.was.LeftRecordID != it.LeftRecordID || w.was.RightRecordID != it.RightRecordID)
+			updates = append(updates, e.row)
+			relinked = append(relinked, w.was == nil || w.was.LeftRecordID != e.item.LeftRecordID || w.was.RightRecordID != e.item.RightRecordID)
 			replaced = append(replaced, queue[id].planned...)
 			if w.was == nil || !w.was.Linked() { // only unpaired items have match keys
 				stale = append(stale, id)
 			}
 		}
-		if !it.Linked() && res.Shown {
-			rec := r.records[it.RecordID(it.Side)]
-			for i, v := range domain.MatchKeyValues(r.obj, it.Side, rec) {
-				if v != "" {
-					keys = append(keys, itemKeyRow{ItemID: it.ID, SyncID: r.sync.ID, Object: r.obj.Name, Side: string(it.Side), KeyIndex: i, Value: v})
-				}
-			}
-		}
-		for _, op := range res.Ops {
-			op.ItemID, op.WorkspaceID, op.SyncID, op.Object = it.ID, r.sync.WorkspaceID, r.sync.ID, r.obj.Name
-			ops = append(ops, op)
-		}
+		keys = append(keys, e.keys...)
+		ops = append(ops, e.ops...)
 	}
 	// Updates go first: an unpaired item split off a link takes a record the
 	// link still holds until it is updated.
@@ -370,6 +365,46 @@ func (r *reconciler) store() error {
 		return err
 	}
 	return replacePlanned(r.db, replaced, ops, r.now)
+}
+
+// evaluated is one touched item reconciled: the item to store, its row,
+// its match keys (when unpaired and shown) and the writes it plans.
+type evaluated struct {
+	item domain.Item
+	row  itemRow
+	keys []itemKeyRow
+	ops  []domain.Operation
+}
+
+// evaluate reconciles one touched item; held tells whether a person's
+// operation of it is still queued. It only reads the reconciler, so a
+// batch's items are evaluated side by side.
+func (r *reconciler) evaluate(it domain.Item, held bool) (evaluated, error) {
+	in := domain.ReconcileInput{Sync: r.sync, Object: r.obj, Item: it, Left: r.records[it.LeftRecordID], Right: r.records[it.RightRecordID], Now: r.now}
+	res := domain.Reconcile(in)
+	e := evaluated{item: res.Item}
+	if len(res.Ops) == 0 && held && e.item.Status == domain.StatusOK {
+		e.item.Status = domain.StatusPending // a person's operation is still queued
+	}
+	e.item.Version++
+	e.item.UpdatedAt = r.now
+	var err error
+	if e.row, err = itemToRow(e.item, res.Shown, r.search(in), in.Left, in.Right); err != nil {
+		return e, err
+	}
+	if !e.item.Linked() && res.Shown {
+		rec := r.records[e.item.RecordID(e.item.Side)]
+		for i, v := range domain.MatchKeyValues(r.obj, e.item.Side, rec) {
+			if v != "" {
+				e.keys = append(e.keys, itemKeyRow{ItemID: e.item.ID, SyncID: r.sync.ID, Object: r.obj.Name, Side: string(e.item.Side), KeyIndex: i, Value: v})
+			}
+		}
+	}
+	for _, op := range res.Ops {
+		op.ItemID, op.WorkspaceID, op.SyncID, op.Object = e.item.ID, r.sync.WorkspaceID, r.sync.ID, r.obj.Name
+		e.ops = append(e.ops, op)
+	}
+	return e, nil
 }
 
 // search is an item's window search text: both external ids, match keys and
