@@ -359,7 +359,11 @@ func recordsByID(db *gorm.DB, workspaceID string, ids []string) (map[string]*dom
 	return out, nil
 }
 
+// scanRecords reads the rows, then decodes their fields on every core: for
+// the thousands of records a bulk action reads, decoding is most of the
+// cost.
 func scanRecords(rows *sql.Rows, workspaceID string, into map[string]*domain.Record) error {
+	var list []recordRow
 	for rows.Next() {
 		r := recordRow{WorkspaceID: workspaceID}
 		err := rows.Scan(&r.ID, &r.ConnectionID, &r.Object, &r.ExternalID, &r.Fields, &r.Hash, &r.Active, &r.Deleted, &r.DeletedAt,
@@ -367,14 +371,25 @@ func scanRecords(rows *sql.Rows, workspaceID string, into map[string]*domain.Rec
 		if err != nil {
 			return translate(err)
 		}
-		rec, err := r.domain(nil)
-		if err != nil {
-			return err
-		}
-		rec.RawFields = json.RawMessage(r.Fields)
-		into[r.ID] = &rec
+		list = append(list, r)
 	}
-	return translate(rows.Err())
+	if err := rows.Err(); err != nil {
+		return translate(err)
+	}
+	recs := make([]domain.Record, len(list))
+	err := inParallel(len(list), func(i int) error {
+		var err error
+		recs[i], err = list[i].domain(nil)
+		recs[i].RawFields = json.RawMessage(list[i].Fields)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i := range recs {
+		into[recs[i].ID] = &recs[i]
+	}
+	return nil
 }
 
 // Item finds one shown item of an object with its records.
