@@ -9,10 +9,11 @@ import (
 const perWorker = 256
 
 // inParallel runs fn for every index below n, in contiguous runs spread over
-// the machine's cores, and returns the first error. A reconcile batch
-// decodes and evaluates its thousands of items this way while its database
-// connection waits; fewer than two runs' worth stay in the caller's
-// goroutine. fn must touch only its own index's results.
+// the machine's cores, and returns the first error. Reconcile batches and
+// bulk actions decode and evaluate their thousands of records and items
+// this way while their database connection waits; fewer than two runs'
+// worth stay in the caller's goroutine. fn must touch only its own index's
+// results.
 func inParallel(n int, fn func(i int) error) error {
 	workers := min(runtime.GOMAXPROCS(0), n/perWorker)
 	if workers <= 1 {
