@@ -137,24 +137,24 @@ func insertItems(db *gorm.DB, items []itemRow) error {
 	return insertRows(db, "items", itemInsertColumns, rows)
 }
 
-// updateItems rewrites items; relinked tells, for each, whether its records
-// changed. The others leave the record columns (the first two) out: SQLite
-// rewrites an index's entry whenever a statement sets one of its columns,
-// even to the value it had, and most updates (an action, a record's new
-// values) keep an item's records.
-func updateItems(db *gorm.DB, items []itemRow, relinked []bool) error {
-	var moved, kept [][]any
-	for i, r := range items {
-		if relinked[i] {
-			moved = append(moved, append([]any{r.ID}, itemValues(r)...))
-		} else {
-			kept = append(kept, append([]any{r.ID}, itemValues(r)[2:]...))
+// updateItems rewrites items: relinked ones (whose records changed) first
+// and in their order, then those that kept their records, leaving the
+// record columns (the first two) out. SQLite rewrites an index's entry
+// whenever a statement sets one of its columns, even to the value it had,
+// and most updates (an action, a record's new values) keep an item's
+// records.
+func updateItems(db *gorm.DB, relinked, kept []itemRow) error {
+	rows := func(items []itemRow, from int) [][]any {
+		out := make([][]any, len(items))
+		for i, r := range items {
+			out[i] = append([]any{r.ID}, itemValues(r)[from:]...)
 		}
+		return out
 	}
-	if err := updateRows(db, "items", itemColumns, moved); err != nil {
+	if err := updateRows(db, "items", itemColumns, rows(relinked, 0)); err != nil {
 		return err
 	}
-	return updateRows(db, "items", itemColumns[2:], kept)
+	return updateRows(db, "items", itemColumns[2:], rows(kept, 2))
 }
 
 var itemKeyColumns = []column{{"item_id", "text"}, {"sync_id", "text"}, {"object", "text"}, {"side", "text"}, {"key_index", "integer"}, {"value", "text"}}

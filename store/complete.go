@@ -334,16 +334,12 @@ func settleBases(db *gorm.DB, done []domain.Completion) error {
 		}
 		maps.Copy(settled[c.Op.ItemID], landed)
 	}
-	lock := ""
-	if db.Dialector.Name() == DialectPostgres {
-		lock = " FOR UPDATE"
-	}
 	for chunk := range slices.Chunk(slices.Sorted(maps.Keys(settled)), idsPerQuery) {
 		var bases []struct {
 			ID   string
 			Base *string
 		}
-		err := db.Raw("SELECT id, base FROM items WHERE workspace_id = ? AND id IN ? ORDER BY id"+lock, done[0].Op.WorkspaceID, chunk).Scan(&bases).Error
+		err := db.Raw("SELECT id, base FROM items WHERE workspace_id = ? AND id IN ? ORDER BY id"+forUpdate(db), done[0].Op.WorkspaceID, chunk).Scan(&bases).Error
 		if err != nil {
 			return translate(err)
 		}

@@ -293,8 +293,8 @@ func (r *reconciler) store() error {
 	var (
 		inserts  []itemRow
 		keys     []itemKeyRow
-		updates  []itemRow
-		relinked []bool // of each update: whether its records changed
+		relinked []itemRow // updates whose records changed
+		kept     []itemRow // updates that keep their records
 		ops      []domain.Operation
 		replaced []string // the reconciler's planned operations of existing items, replaced
 		stale    []string // existing items whose keys are rewritten
@@ -332,8 +332,11 @@ func (r *reconciler) store() error {
 		if w.fresh {
 			inserts = append(inserts, e.row)
 		} else {
-			updates = append(updates, e.row)
-			relinked = append(relinked, w.was == nil || w.was.LeftRecordID != e.item.LeftRecordID || w.was.RightRecordID != e.item.RightRecordID)
+			if w.was == nil || w.was.LeftRecordID != e.item.LeftRecordID || w.was.RightRecordID != e.item.RightRecordID {
+				relinked = append(relinked, e.row)
+			} else {
+				kept = append(kept, e.row)
+			}
 			replaced = append(replaced, queue[id].planned...)
 			if w.was == nil || !w.was.Linked() { // only unpaired items have match keys
 				stale = append(stale, id)
@@ -344,7 +347,7 @@ func (r *reconciler) store() error {
 	}
 	// Updates go first: an unpaired item split off a link takes a record the
 	// link still holds until it is updated.
-	if err := updateItems(r.db, updates, relinked); err != nil {
+	if err := updateItems(r.db, relinked, kept); err != nil {
 		return err
 	}
 	r.created += len(inserts)

@@ -289,6 +289,15 @@ func rowsPerInsert(db *gorm.DB, columns int) int {
 	return max(1, 256/columns)
 }
 
+// forUpdate ends a query that reads rows to rewrite them: on PostgreSQL it
+// locks them until the transaction ends; SQLite's one writer needs nothing.
+func forUpdate(db *gorm.DB) string {
+	if db.Dialector.Name() == DialectPostgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 // analyze refreshes PostgreSQL's statistics of tables that just grew a lot,
 // so that the next queries are planned for their real size (autovacuum
 // would get there only later). SQLite plans without them.

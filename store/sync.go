@@ -277,12 +277,7 @@ func (s *Store) DeleteSync(ctx context.Context, workspaceID, id string) error {
 		// After the sync's row: a reconcile or an action still writing to
 		// the sync holds an object's row, which the cascade waits for, so
 		// the statements below see all it wrote.
-		for _, table := range []string{"items", "item_keys", "operations"} {
-			if err := tx.db.Exec("DELETE FROM "+table+" WHERE sync_id = ?", id).Error; err != nil {
-				return translate(err)
-			}
-		}
-		return nil
+		return deleteFrom(tx.db, []string{"items", "item_keys", "operations"}, "sync_id = ?", id)
 	})
 }
 
@@ -332,8 +327,13 @@ func (s *Store) PutObject(ctx context.Context, workspaceID string, o domain.Obje
 
 // clearObject removes an object's items with their keys, queued writes and counts.
 func clearObject(db *gorm.DB, syncID, object string) error {
-	for _, table := range []string{"operations", "item_keys", "items", "window_counts"} {
-		if err := db.Exec("DELETE FROM "+table+" WHERE sync_id = ? AND object = ?", syncID, object).Error; err != nil {
+	return deleteFrom(db, []string{"operations", "item_keys", "items", "window_counts"}, "sync_id = ? AND object = ?", syncID, object)
+}
+
+// deleteFrom deletes the rows where matches from each table in turn.
+func deleteFrom(db *gorm.DB, tables []string, where string, args ...any) error {
+	for _, table := range tables {
+		if err := db.Exec("DELETE FROM "+table+" WHERE "+where, args...).Error; err != nil {
 			return translate(err)
 		}
 	}
