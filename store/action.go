@@ -31,22 +31,33 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 	chunks := (len(itemIDs) + actChunk - 1) / actChunk
 	defer s.acting(chunks > 1)()
 	results := make([][]domain.ActionResult, chunks)
+	part := func(i int) []string { return itemIDs[i*actChunk : min((i+1)*actChunk, len(itemIDs))] }
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range s.actWorkers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var pre *ahead // this chunk, read ahead
 			for i := range next {
-				chunk := itemIDs[i*actChunk : min((i+1)*actChunk, len(itemIDs))]
-				res, err := s.actOnce(ctx, ref, chunk, req, ifVersion)
+				// With one worker the chunks come in order: read the next
+				// one while this one writes.
+				var after *ahead
+				if s.actWorkers() == 1 && i+1 < chunks {
+					after = s.readAhead(ctx, ref, part(i+1), req.Now)
+				}
+				chunk := part(i)
+				res, err := s.actOnce(ctx, ref, chunk, req, ifVersion, pre)
 				if err != nil {
 					res = make([]domain.ActionResult, len(chunk))
 					for j, id := range chunk {
 						res[j] = domain.ActionResult{ItemID: id, Err: err}
 					}
 				}
-				results[i] = res
+				results[i], pre = res, after
+				if afterChunk != nil {
+					afterChunk(pre)
+				}
 			}
 		}()
 	}
@@ -57,6 +68,10 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 	wg.Wait()
 	return slices.Concat(results...), nil
 }
+
+// afterChunk, when a test sets it, runs between two chunks of an action
+// with the next chunk's read ahead (nil when it is not read ahead).
+var afterChunk func(next *ahead)
 
 // acting counts a bulk action for BulkActing until the function it returns
 // runs, which then wakes the worker for the operations queued.
@@ -74,12 +89,12 @@ func (s *Store) acting(bulk bool) (done func()) {
 
 // actOnce runs one chunk in its own transaction, again when PostgreSQL
 // aborted it to break a deadlock with another chunk.
-func (s *Store) actOnce(ctx context.Context, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64) (res []domain.ActionResult, err error) {
+func (s *Store) actOnce(ctx context.Context, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64, pre *ahead) (res []domain.ActionResult, err error) {
 	for range 3 {
 		err = s.InTx(ctx, func(tx *Store) error {
 			var err error
 			tx.windowChanged(ref.WorkspaceID)
-			res, err = act(tx.db, ref, ids, req, ifVersion)
+			res, err = act(tx.db, ref, ids, req, ifVersion, pre)
 			return err
 		})
 		if !isDeadlock(err) {
@@ -104,7 +119,7 @@ func (s *Store) actWorkers() int {
 // which reconcile batches (taking it exclusively) skip, leaving the object
 // to their next run, and the items' rows exclusively (see itemsByID), so two
 // actions on one item take turns.
-func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64) ([]domain.ActionResult, error) {
+func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64, pre *ahead) ([]domain.ActionResult, error) {
 	var objs []syncObjectRow
 	if err := db.Clauses(clause.Locking{Strength: "SHARE"}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).Find(&objs).Error; err != nil || len(objs) == 0 {
 		return nil, translate(err)
@@ -114,11 +129,8 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 		return nil, err
 	}
 	r := newReconciler(db, *sy, objs[0].domain(), req.Now)
-	loaded, err := r.itemsByID(ids)
+	loaded, err := r.read(ids, pre)
 	if err != nil {
-		return nil, err
-	}
-	if err := r.loadFor(loaded); err != nil {
 		return nil, err
 	}
 	results := make([]domain.ActionResult, len(ids))
@@ -319,7 +331,7 @@ func (r *reconciler) itemsByID(ids []string) (map[string]domain.Item, error) {
 		// "|| ''" keeps SQLite's planner on the primary key: offered the
 		// (sync_id, object, ...) indexes it scanned the whole object.
 		items, err := findItems(r.db, "workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ? ORDER BY id"+forUpdate(r.db),
-			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, chunk)
+			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, inList(r.db, chunk))
 		if err != nil {
 			return nil, err
 		}

@@ -249,3 +249,63 @@ func TestBulkActing(t *testing.T) {
 	require.Len(t, <-done, 10)
 	require.Equal(t, []bool{false, false}, actingWhenWoken)
 }
+
+// A bulk action reads each chunk ahead of its transaction while the chunk
+// before it writes; what changed in between is not lost. Here one item of
+// the second chunk is disabled after that chunk was read, and the left
+// record of an item of the third chunk rewritten after that one was.
+func TestBulkActionReadAhead(t *testing.T) {
+	ctx := context.Background()
+	f := newSyncFixture(t, storetest.New(t), true)
+	var left, right []domain.Record
+	for i := range 4010 {
+		n := strconv.Itoa(i)
+		left = append(left, customer("c"+n, n, "Left "+n, n+"@x"))
+		right = append(right, kunde("k"+n, n, "Right "+n, n+"@x"))
+	}
+	_, err := apply(t, f.s, f.left, full, left...)
+	require.NoError(t, err)
+	_, err = apply(t, f.s, f.right, full, right...)
+	require.NoError(t, err)
+	require.Equal(t, domain.Summary{Conflict: 4010}, f.reconcile(t), "paired on the number, every name differs")
+	ids, err := f.s.ItemIDs(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{Category: domain.CategoryConflict}, 10_000)
+	require.NoError(t, err)
+	disabled, changed := ids[2001], ids[4002]
+	chunk := 1
+	readsAhead := store.AfterReadAhead(t, f.s, func() {
+		chunk++
+		if chunk == 3 {
+			item, err := f.s.Item(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, changed)
+			require.NoError(t, err)
+			_, err = apply(t, f.s, f.left, domain.ApplyOptions{Mode: domain.ApplyPartial},
+				customer(item.Left.ExternalID, item.Left.Fields["number"].(string), "Renamed meanwhile", "r@x"))
+			require.NoError(t, err)
+			return
+		}
+		res, err := f.s.Act(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, []string{disabled},
+			domain.ActionRequest{Action: domain.ActionDisable, Subject: "user:other", Now: time.Now()}, 0)
+		require.NoError(t, err)
+		require.NoError(t, res[0].Err)
+	})
+	if !readsAhead {
+		t.Skip("PostgreSQL runs chunks side by side and does not read ahead")
+	}
+	res, err := f.s.Act(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, ids,
+		domain.ActionRequest{Action: domain.ActionResolve, Resolve: domain.ResolveRequest{Winner: domain.SideLeft}, Subject: "user:test", Now: time.Now()}, 0)
+	require.NoError(t, err)
+	require.Len(t, res, len(ids))
+	for i, r := range res {
+		switch r.ItemID {
+		case disabled:
+			require.True(t, domain.IsCode(r.Err, domain.CodeConflict), "resolving an item disabled meanwhile: %v", r.Err)
+		case changed:
+			require.NoError(t, r.Err)
+			require.Equal(t, "Renamed meanwhile", r.View.Left.Fields["name"], "the record as rewritten meanwhile")
+		default:
+			require.NoError(t, r.Err, "item %d", i)
+		}
+	}
+	item, err := f.s.Item(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, disabled)
+	require.NoError(t, err)
+	require.True(t, item.Item.Disabled, "the disable made meanwhile stands")
+}

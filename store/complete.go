@@ -199,7 +199,7 @@ func finishOperations(db *gorm.DB, done []domain.Completion, now time.Time) erro
 		opIDs[i], itemIDs[i] = c.Op.ID, c.Op.ItemID
 	}
 	for chunk := range slices.Chunk(opIDs, idsPerQuery) {
-		err := db.Model(&operationRow{}).Where("id IN ?", chunk).Updates(map[string]any{
+		err := db.Model(&operationRow{}).Where("id IN ?", inList(db, chunk)).Updates(map[string]any{
 			"status": string(domain.OpDone), "error": "", "lease_until": nil, "updated_at": now,
 		}).Error
 		if err != nil {
@@ -220,7 +220,7 @@ func finishOperations(db *gorm.DB, done []domain.Completion, now time.Time) erro
 	}
 	for st, ids := range byStatus {
 		for chunk := range slices.Chunk(ids, idsPerQuery) {
-			err := db.Model(&itemRow{}).Where("id IN ?", chunk).Updates(map[string]any{
+			err := db.Model(&itemRow{}).Where("id IN ?", inList(db, chunk)).Updates(map[string]any{
 				"status": string(st), "error": "", "version": gorm.Expr("version + 1"), "updated_at": now,
 			}).Error
 			if err != nil {
@@ -339,7 +339,7 @@ func settleBases(db *gorm.DB, done []domain.Completion) error {
 			ID   string
 			Base *string
 		}
-		err := db.Raw("SELECT id, base FROM items WHERE workspace_id = ? AND id IN ? ORDER BY id"+forUpdate(db), done[0].Op.WorkspaceID, chunk).Scan(&bases).Error
+		err := db.Raw("SELECT id, base FROM items WHERE workspace_id = ? AND id IN ? ORDER BY id"+forUpdate(db), done[0].Op.WorkspaceID, inList(db, chunk)).Scan(&bases).Error
 		if err != nil {
 			return translate(err)
 		}

@@ -346,7 +346,7 @@ func recordsByID(db *gorm.DB, workspaceID string, ids []string) (map[string]*dom
 	out := make(map[string]*domain.Record, len(ids))
 	for chunk := range slices.Chunk(ids, idsPerQuery) {
 		rows, err := db.Raw(`SELECT id, connection_id, object, external_id, fields, hash, active, deleted, deleted_at,
-			source_updated_at, first_seen_at, last_seen_at, version FROM records WHERE workspace_id = ? AND id IN ?`, workspaceID, chunk).Rows()
+			source_updated_at, first_seen_at, last_seen_at, version FROM records WHERE workspace_id = ? AND id IN ?`, workspaceID, inList(db, chunk)).Rows()
 		if err != nil {
 			return nil, translate(err)
 		}

@@ -22,7 +22,7 @@ func (itemKeyRow) TableName() string { return "item_keys" }
 
 func deleteKeys(db *gorm.DB, itemIDs []string) error {
 	for chunk := range slices.Chunk(itemIDs, idsPerQuery) {
-		if err := db.Where("item_id IN ?", chunk).Delete(&itemKeyRow{}).Error; err != nil {
+		if err := db.Where("item_id IN ?", inList(db, chunk)).Delete(&itemKeyRow{}).Error; err != nil {
 			return translate(err)
 		}
 	}
@@ -36,7 +36,7 @@ func candidates(db *gorm.DB, syncID, object string, values map[int][]string) (ma
 	for idx, vals := range values {
 		for chunk := range slices.Chunk(vals, idsPerQuery) {
 			var rows []itemKeyRow
-			err := db.Where("sync_id = ? AND object = ? AND key_index = ? AND value IN ?", syncID, object, idx, chunk).Find(&rows).Error
+			err := db.Where("sync_id = ? AND object = ? AND key_index = ? AND value IN ?", syncID, object, idx, inList(db, chunk)).Find(&rows).Error
 			if err != nil {
 				return nil, nil, translate(err)
 			}
@@ -55,14 +55,14 @@ func candidates(db *gorm.DB, syncID, object string, values map[int][]string) (ma
 	sides := map[string]domain.Side{}
 	for chunk := range slices.Chunk(list, idsPerQuery) {
 		var keys []itemKeyRow
-		if err := db.Where("item_id IN ?", chunk).Find(&keys).Error; err != nil {
+		if err := db.Where("item_id IN ?", inList(db, chunk)).Find(&keys).Error; err != nil {
 			return nil, nil, translate(err)
 		}
 		var flags []struct {
 			ID         string
 			NoAutoPair bool
 		}
-		if err := db.Model(&itemRow{}).Select("id, no_auto_pair").Where("id IN ?", chunk).Scan(&flags).Error; err != nil {
+		if err := db.Model(&itemRow{}).Select("id, no_auto_pair").Where("id IN ?", inList(db, chunk)).Scan(&flags).Error; err != nil {
 			return nil, nil, translate(err)
 		}
 		for _, f := range flags {

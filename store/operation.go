@@ -88,7 +88,7 @@ func insertOps(db *gorm.DB, ops []domain.Operation, plannedBy string, now time.T
 // queuedOps found them) for ops. One a worker claimed since stays.
 func replacePlanned(db *gorm.DB, opIDs []string, ops []domain.Operation, now time.Time) error {
 	for chunk := range slices.Chunk(opIDs, idsPerQuery) {
-		err := db.Where("id IN ? AND status = ?", chunk, string(domain.OpPending)).Delete(&operationRow{}).Error
+		err := db.Where("id IN ? AND status = ?", inList(db, chunk), string(domain.OpPending)).Delete(&operationRow{}).Error
 		if err != nil {
 			return translate(err)
 		}
@@ -125,7 +125,7 @@ func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
 	for chunk := range slices.Chunk(itemIDs, idsPerQuery) {
 		var rows []struct{ ID, ItemID, Status, PlannedBy string }
 		err := db.Model(&operationRow{}).Select("id, item_id, status, planned_by").
-			Where("item_id IN ? AND status IN ?", chunk, queuedStatuses).Scan(&rows).Error
+			Where("item_id IN ? AND status IN ?", inList(db, chunk), queuedStatuses).Scan(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}

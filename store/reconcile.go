@@ -242,7 +242,7 @@ func (r *reconciler) effective(side domain.Side, rec domain.Record) *domain.Reco
 func (r *reconciler) itemsOf(column string, recordIDs []string) ([]domain.Item, error) {
 	var out []domain.Item
 	for chunk := range slices.Chunk(recordIDs, idsPerQuery) {
-		items, err := findItems(r.db, "sync_id = ? AND object = ? AND "+column+" IN ?", r.sync.ID, r.obj.Name, chunk)
+		items, err := findItems(r.db, "sync_id = ? AND object = ? AND "+column+" IN ?", r.sync.ID, r.obj.Name, inList(r.db, chunk))
 		if err != nil {
 			return nil, err
 		}

@@ -140,7 +140,7 @@ func recordsByExternalID(db *gorm.DB, set domain.RecordSet, ids []string) (map[s
 	out := map[string]*domain.Record{}
 	for chunk := range slices.Chunk(ids, idsPerQuery) {
 		var rows []recordRow
-		err := db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND external_id IN ?", set.WorkspaceID, set.ConnectionID, set.Object, chunk).Find(&rows).Error
+		err := db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND external_id IN ?", set.WorkspaceID, set.ConnectionID, set.Object, inList(db, chunk)).Find(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}

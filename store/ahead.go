@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"maps"
+	"reflect"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+
+	"syncd/domain"
+)
+
+// ahead is one chunk of a bulk action read before its transaction: its
+// items and their records, read on another connection while the chunk
+// before it writes. SQLite has one writer, so without it the reading and
+// the writing take turns on one core; with it they share two. The
+// transaction takes what was read only when none of it changed since (see
+// current); otherwise it reads again.
+type ahead struct {
+	done    chan struct{}
+	sync    domain.Sync
+	obj     domain.Object
+	items   map[string]domain.Item
+	records map[string]*domain.Record
+	err     error
+}
+
+// readAhead starts reading a chunk's items and records.
+func (s *Store) readAhead(ctx context.Context, ref ObjectRef, ids []string, now time.Time) *ahead {
+	a := &ahead{done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		db := s.db.WithContext(ctx)
+		sy, objs, err := loadSync(db, ref.WorkspaceID, ref.SyncID)
+		if err != nil {
+			a.err = err
+			return
+		}
+		i := slices.IndexFunc(objs, func(o domain.Object) bool { return o.Name == ref.Object })
+		if i < 0 {
+			a.err = domain.Errorf(domain.CodeNotFound, "object not found")
+			return
+		}
+		r := newReconciler(db, *sy, objs[i], now)
+		if a.items, a.err = r.itemsByID(ids); a.err == nil {
+			a.err = r.loadFor(a.items)
+		}
+		a.sync, a.obj, a.records = *sy, objs[i], r.records
+	}()
+	return a
+}
+
+// read loads the items of ids and their records into the reconciler: from
+// pre when it is still current, else from the database.
+func (r *reconciler) read(ids []string, pre *ahead) (map[string]domain.Item, error) {
+	if pre != nil {
+		<-pre.done
+		ok, err := pre.current(r)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			maps.Copy(r.records, pre.records)
+			return pre.items, nil
+		}
+	}
+	items, err := r.itemsByID(ids)
+	if err != nil {
+		return nil, err
+	}
+	return items, r.loadFor(items)
+}
+
+// current tells whether what was read ahead is what the reconciler's
+// transaction would read: the same sync and object, and items and records
+// at the same versions. Every write of an item or a record raises its
+// version, so a version sum over the same rows grows with any change, and
+// their count falls when one is deleted.
+func (a *ahead) current(r *reconciler) (bool, error) {
+	if a.err != nil || !reflect.DeepEqual(a.sync, r.sync) || !reflect.DeepEqual(a.obj, r.obj) {
+		return false, nil
+	}
+	var items, records versionSum
+	ids := slices.Collect(maps.Keys(a.items))
+	for chunk := range slices.Chunk(ids, idsPerQuery) {
+		err := items.add(r.db.Table("items").Where("workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ?",
+			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, inList(r.db, chunk)))
+		if err != nil {
+			return false, err
+		}
+	}
+	recIDs := slices.Collect(maps.Keys(a.records))
+	for chunk := range slices.Chunk(recIDs, idsPerQuery) {
+		if err := records.add(r.db.Table("records").Where("workspace_id = ? AND id IN ?", r.sync.WorkspaceID, inList(r.db, chunk))); err != nil {
+			return false, err
+		}
+	}
+	var readItems, readRecords versionSum
+	for _, it := range a.items {
+		readItems.N, readItems.Sum = readItems.N+1, readItems.Sum+it.Version
+	}
+	for _, rec := range a.records {
+		readRecords.N, readRecords.Sum = readRecords.N+1, readRecords.Sum+rec.Version
+	}
+	return items == readItems && records == readRecords, nil
+}
+
+// versionSum is how many rows and the sum of their versions.
+type versionSum struct{ N, Sum int64 }
+
+func (v *versionSum) add(q *gorm.DB) error {
+	var got versionSum
+	if err := q.Select("COUNT(*) AS n, COALESCE(SUM(version), 0) AS sum").Scan(&got).Error; err != nil {
+		return translate(err)
+	}
+	v.N, v.Sum = v.N+got.N, v.Sum+got.Sum
+	return nil
+}

@@ -1,0 +1,17 @@
+package store
+
+import "testing"
+
+// AfterReadAhead makes f run between two chunks of a bulk action, once the
+// next chunk was read ahead of its transaction, until t ends. It reports
+// whether the store reads ahead at all.
+func AfterReadAhead(t *testing.T, s *Store, f func()) bool {
+	afterChunk = func(next *ahead) {
+		if next != nil {
+			<-next.done
+			f()
+		}
+	}
+	t.Cleanup(func() { afterChunk = nil })
+	return s.actWorkers() == 1
+}
