@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,7 +25,8 @@ type stagedRow struct {
 	DeletedAt, SourceUpdatedAt   *time.Time
 }
 
-var stagingColumns = []string{"id", "external_id", "fields", "hash", "active", "deleted", "deleted_at", "source_updated_at"}
+var stagingColumns = []column{{"id", "text"}, {"external_id", "text"}, {"fields", "text"}, {"hash", "text"},
+	{"active", "boolean"}, {"deleted", "boolean"}, {"deleted_at", "timestamptz"}, {"source_updated_at", "timestamptz"}}
 
 // stageBatch is how many records are written to staging at once: large
 // enough to amortise a round trip, small enough to keep memory flat.
@@ -52,8 +51,6 @@ type recordApply struct {
 	deleted int         // of those, marked deleted by the source
 	now     time.Time
 	closed  bool
-	// insertFull is SQLite's staging insert of a whole chunk, built once.
-	insertFull string
 }
 
 // StageRecords opens an apply for a set of the workspace. It holds one
@@ -191,7 +188,7 @@ func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error
 			i++
 			return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.DeletedAt, r.SourceUpdatedAt}, nil
 		})
-		_, err := pc.CopyFrom(ctx, pgx.Identifier{a.table}, stagingColumns, src)
+		_, err := pc.CopyFrom(ctx, pgx.Identifier{a.table}, names(stagingColumns), src)
 		return err
 	})
 }
@@ -200,44 +197,11 @@ func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error
 // is in the connection's temporary database, so the writes take no lock on
 // the main database and need no transaction of their own.
 func (a *recordApply) insertSQLite(ctx context.Context, batch []stagedRow) error {
-	db := a.db(ctx)
-	args := make([]any, 0, sqliteRowsPerInsert*len(stagingColumns))
-	for chunk := range slices.Chunk(batch, sqliteRowsPerInsert) {
-		args = args[:0]
-		for _, r := range chunk {
-			args = append(args, r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.DeletedAt, r.SourceUpdatedAt)
-		}
-		if err := db.Exec(a.insertSQL(len(chunk)), args...).Error; err != nil {
-			return err
-		}
+	rows := make([][]any, len(batch))
+	for i, r := range batch {
+		rows[i] = []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.DeletedAt, r.SourceUpdatedAt}
 	}
-	return nil
-}
-
-// sqliteRowsPerInsert is how many rows one staging insert carries. The
-// driver matches each bound value to its placeholder by a linear search, so
-// a statement's cost grows with the square of its values: short statements
-// are much faster than long ones (measured: with 400 rows, binding took
-// over 40% of an upload's CPU).
-const sqliteRowsPerInsert = 32
-
-// insertSQL is the multi-row insert into the staging table for n rows.
-func (a *recordApply) insertSQL(n int) string {
-	if n == sqliteRowsPerInsert && a.insertFull != "" {
-		return a.insertFull
-	}
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO " + a.table + " (" + strings.Join(stagingColumns, ", ") + ") VALUES ")
-	for i := range n {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteString("(?,?,?,?,?,?,?,?)")
-	}
-	if n == sqliteRowsPerInsert {
-		a.insertFull = sb.String()
-	}
-	return sb.String()
+	return insertRows(a.db(ctx), a.table, stagingColumns, rows)
 }
 
 // Discard drops whatever was staged and releases the connection. It is
