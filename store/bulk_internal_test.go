@@ -73,6 +73,22 @@ func roundTrip(t fataler, s *Store, rows []litRow) (inserted, updated []litRow) 
 		return out
 	}
 	inserted = read()
+	// Every value is found again by an IN list of them all.
+	distinct := map[string]bool{}
+	var all []string
+	for _, r := range rows {
+		if !distinct[r.S] {
+			distinct[r.S] = true
+			all = append(all, r.S)
+		}
+	}
+	var found []string
+	if err := db.Raw("SELECT s FROM lit WHERE s IN ?", inList(db, all)).Scan(&found).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != len(rows) {
+		t.Fatalf("an IN list of %d values found %d of %d rows", len(all), len(found), len(rows))
+	}
 	// Rewrite every row with its own values, through the update path.
 	if err := updateRows(db, "lit", litColumns[1:], values); err != nil {
 		t.Fatalf("update: %v", err)
@@ -96,7 +112,7 @@ func checkRoundTrip(t fataler, s *Store, rows []litRow) {
 func ptr(s string) *string { return &s }
 
 // Values written into a VALUES list read back exactly as written, whether
-// they go in as literals or bound.
+// they go in as literals or bound, and an IN list of them finds them.
 func TestBulkValuesReadBackAsWritten(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 30, 0, 123456000, time.UTC)
 	checkRoundTrip(t, literalTable(t), []litRow{
