@@ -100,88 +100,83 @@ func execValues(db *gorm.DB, rows [][]any, sql func(values string) string) error
 		return nil
 	}
 	ctx, pool := db.Statement.Context, db.Statement.ConnPool
-	var values strings.Builder
+	var values []byte // reused from chunk to chunk
 	var args []any
 	for chunk := range slices.Chunk(rows, rowsPerInsert(db, len(rows[0]))) {
-		values.Reset()
-		args = args[:0]
+		values, args = values[:0], args[:0]
 		for i, r := range chunk {
 			if i > 0 {
-				values.WriteString(", ")
+				values = append(values, ", "...)
 			}
-			args = writeTuple(&values, r, args)
+			values, args = appendTuple(values, r, args)
 		}
-		if _, err := pool.ExecContext(ctx, sql(values.String()), args...); err != nil {
+		if _, err := pool.ExecContext(ctx, sql(string(values)), args...); err != nil {
 			return translate(err)
 		}
 	}
 	return nil
 }
 
-// writeTuple writes one row of a VALUES list, "(v, ...)", and returns args
-// with the row's bound values appended. Text, integers, booleans and NULL
-// are written as SQLite literals, which read back exactly as bound values
-// would: the driver prepares every statement anew and finds each bound
-// value by a linear search, which took a sixth of a bulk action's time. The
-// rest (times, text holding a NUL, which would end the statement's text)
-// is bound with "?".
-func writeTuple(b *strings.Builder, row []any, args []any) []any {
-	b.WriteByte('(')
+// appendTuple appends one row of a VALUES list, "(v, ...)", to b and the
+// row's bound values to args. Text, integers, booleans and NULL are written
+// as SQLite literals, which read back exactly as bound values would: the
+// driver prepares every statement anew and finds each bound value by a
+// linear search, which took a sixth of a bulk action's time. The rest
+// (times, text holding a NUL, which would end the statement's text) is
+// bound with "?".
+func appendTuple(b []byte, row []any, args []any) ([]byte, []any) {
+	b = append(b, '(')
 	for i, v := range row {
 		if i > 0 {
-			b.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		if !writeLiteral(b, v) {
-			b.WriteByte('?')
+		var ok bool
+		if b, ok = appendLiteral(b, v); !ok {
+			b = append(b, '?')
 			args = append(args, v)
 		}
 	}
-	b.WriteByte(')')
-	return args
+	return append(b, ')'), args
 }
 
-// writeLiteral writes v as an SQLite literal when it has an exact one.
-func writeLiteral(b *strings.Builder, v any) bool {
+// appendLiteral appends v as an SQLite literal when it has an exact one.
+func appendLiteral(b []byte, v any) ([]byte, bool) {
 	switch x := v.(type) {
 	case nil:
-		b.WriteString("NULL")
+		return append(b, "NULL"...), true
 	case *string:
 		if x == nil {
-			b.WriteString("NULL")
-			return true
+			return append(b, "NULL"...), true
 		}
-		return writeLiteral(b, *x)
+		return appendLiteral(b, *x)
 	case string:
 		if strings.IndexByte(x, 0) >= 0 {
-			return false
+			return b, false
 		}
 		// Inside a quoted literal only the quote is special; it is doubled.
-		b.WriteByte('\'')
+		b = append(b, '\'')
 		for {
 			i := strings.IndexByte(x, '\'')
 			if i < 0 {
 				break
 			}
-			b.WriteString(x[:i+1])
-			b.WriteByte('\'')
+			b = append(b, x[:i+1]...)
+			b = append(b, '\'')
 			x = x[i+1:]
 		}
-		b.WriteString(x)
-		b.WriteByte('\'')
+		b = append(b, x...)
+		return append(b, '\''), true
 	case bool:
 		if x {
-			b.WriteByte('1') // as the driver binds true
-		} else {
-			b.WriteByte('0')
+			return append(b, '1'), true // as the driver binds true
 		}
+		return append(b, '0'), true
 	case int:
-		b.WriteString(strconv.Itoa(x))
+		return strconv.AppendInt(b, int64(x), 10), true
 	case int64:
-		b.WriteString(strconv.FormatInt(x, 10))
-	default:
-		return false
+		return strconv.AppendInt(b, x, 10), true
 	}
-	return true
+	return b, false
 }
 
 // itemColumns are the columns a reconcile or an action rewrites.
