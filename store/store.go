@@ -276,12 +276,11 @@ func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // SQLite's limit on a statement's parameters.
 const idsPerQuery = 900
 
-// rowsPerInsert is how many rows one multi-row INSERT should carry. The
-// SQLite driver matches each bound parameter by a linear search, so a
-// statement's cost grows with the square of its parameters: keep it to a
-// few hundred (a quarter of the thousand it had made categorising new
-// records and bulk actions 7–25% faster). PostgreSQL takes larger
-// statements gladly.
+// rowsPerInsert is how many rows one multi-row statement should carry. On
+// SQLite a few hundred values: most are literals (see appendTuple), and
+// statements of 256, 1,024 and 4,096 values measured alike; the driver
+// still matches each value bound by a linear search. PostgreSQL takes
+// larger statements gladly.
 func rowsPerInsert(db *gorm.DB, columns int) int {
 	if db.Dialector.Name() == DialectPostgres {
 		return 500
