@@ -44,7 +44,7 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 				// one while this one writes.
 				var after *ahead
 				if s.actWorkers() == 1 && i+1 < chunks {
-					after = s.readAhead(ctx, ref, part(i+1), req.Now)
+					after = s.readAhead(ctx, ref, part(i+1), req, ifVersion)
 				}
 				chunk := part(i)
 				res, err := s.actOnce(ctx, ref, chunk, req, ifVersion, pre)
@@ -129,78 +129,98 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 		return nil, err
 	}
 	r := newReconciler(db, *sy, objs[0].domain(), req.Now)
-	loaded, err := r.read(ids, pre)
+	p, err := r.planned(ids, req, ifVersion, pre)
 	if err != nil {
 		return nil, err
 	}
-	results := make([]domain.ActionResult, len(ids))
-	var ops []domain.Operation
-	var audits []auditRow
+	return p.results, p.write(db, req.Now)
+}
+
+// actPlan is an action on one chunk worked out: the answers, the writes a
+// person's action queues, the items to store and the audit entries.
+type actPlan struct {
+	results []domain.ActionResult
+	ops     []domain.Operation
+	items   *stored
+	audits  []auditRow
+}
+
+// planAct works out an action on the loaded items of ids. It writes nothing
+// but for pair, which removes the item merged into its partner.
+func (r *reconciler) planAct(ids []string, loaded map[string]domain.Item, req domain.ActionRequest, ifVersion int64) (*actPlan, error) {
+	ref := ObjectRef{WorkspaceID: r.sync.WorkspaceID, SyncID: r.sync.ID, Object: r.obj.Name}
+	p := &actPlan{results: make([]domain.ActionResult, len(ids))}
 	var befores []domain.ItemView // of each audit
-	acted := map[string]bool{}
+	r.held = map[string]bool{}
 	for i, id := range ids {
-		results[i].ItemID = id
+		p.results[i].ItemID = id
 		it, ok := loaded[id]
 		if !ok {
-			results[i].Err = domain.Errorf(domain.CodeNotFound, "item not found")
+			p.results[i].Err = domain.Errorf(domain.CodeNotFound, "item not found")
 			continue
 		}
 		if ifVersion != 0 && it.Version != ifVersion {
-			results[i].Err = domain.Errorf(domain.CodeStale, "the item changed since it was read (If-Match is stale)")
+			p.results[i].Err = domain.Errorf(domain.CodeStale, "the item changed since it was read (If-Match is stale)")
 			continue
 		}
 		before := r.view(it)
 		orig := it
 		op, err := r.apply(&it, req)
 		if err != nil {
-			results[i].Err = err
+			p.results[i].Err = err
 			continue
 		}
 		if op != nil {
 			op.ItemID, op.WorkspaceID, op.SyncID, op.Object = it.ID, ref.WorkspaceID, ref.SyncID, ref.Object
-			ops = append(ops, *op)
+			p.ops = append(p.ops, *op)
 			it.Status, it.Error = domain.StatusPending, ""
+			r.held[it.ID] = true
 		}
 		if req.Action != domain.ActionPair { // pairWith touched the surviving partner
 			r.touch(&work{item: it, was: &orig})
 		}
-		acted[id] = true
-		audits = append(audits, auditOf(ref, id, req, before))
+		p.audits = append(p.audits, auditOf(ref, id, req, before))
 		befores = append(befores, before)
-	}
-	// A person's operations are queued before the items are stored, so their
-	// status reads pending.
-	if err := insertOps(db, ops, plannedByAction, req.Now); err != nil {
-		return nil, err
 	}
 	if err := r.loadRecords(); err != nil {
 		return nil, err
 	}
-	if err := r.store(); err != nil {
+	var err error
+	if p.items, err = r.plan(); err != nil {
 		return nil, err
 	}
 	at := map[string]int{}
-	for i := range results {
-		at[results[i].ItemID] = i
-		if results[i].Err != nil {
+	for i := range p.results {
+		at[p.results[i].ItemID] = i
+		if p.results[i].Err != nil {
 			continue
 		}
-		it, ok := r.stored[results[i].ItemID]
+		it, ok := r.stored[p.results[i].ItemID]
 		if !ok { // merged into its partner by pair
 			it = r.stored[req.PartnerItemID]
 		}
 		v := r.view(it)
-		results[i].View = &v
+		p.results[i].View = &v
 	}
-	for i := range audits {
-		if v := results[at[audits[i].ItemID]].View; v != nil {
-			audits[i].After = snapshot(*v, &befores[i])
+	for i := range p.audits {
+		if v := p.results[at[p.audits[i].ItemID]].View; v != nil {
+			p.audits[i].After = snapshot(*v, &befores[i])
 		}
 	}
-	if err := insertAudits(db, audits); err != nil {
-		return nil, err
+	return p, nil
+}
+
+// write queues the person's operations (before the items are stored, as a
+// reconcile that reads the queue expects), stores the items and logs the
+// action.
+func (p *actPlan) write(db *gorm.DB, now time.Time) error {
+	if err := insertOps(db, p.ops, plannedByAction, now); err != nil {
+		return err
 	}
-	return results, nil
+	if err := p.items.write(db); err != nil {
+		return err
+	}
+	return insertAudits(db, p.audits)
 }
 
 // apply changes one item for an action and returns the write it plans, if any.

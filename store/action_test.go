@@ -309,3 +309,56 @@ func TestBulkActionReadAhead(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, item.Item.Disabled, "the disable made meanwhile stands")
 }
+
+// A chunk worked out ahead is not stored when an item's queue changed in
+// between, though the item did not: here a worker claims the planned
+// writes of the second chunk's items after that chunk was worked out, and
+// disabling them must leave them pending on the claimed writes.
+func TestBulkActionPlannedAheadSeesTheQueue(t *testing.T) {
+	ctx := context.Background()
+	f := newSyncFixture(t, storetest.New(t), true)
+	n := 2*2000 + 10
+	var left, right []domain.Record
+	for i := range n {
+		s := strconv.Itoa(i)
+		left = append(left, customer("c"+s, s, "Name "+s, s+"@x"))
+		right = append(right, kunde("k"+s, s, "Name "+s, s+"@x"))
+	}
+	_, err := apply(t, f.s, f.left, full, left...)
+	require.NoError(t, err)
+	_, err = apply(t, f.s, f.right, full, right...)
+	require.NoError(t, err)
+	require.Equal(t, domain.Summary{Synced: int64(n)}, f.reconcile(t))
+	for i := range left {
+		left[i].Fields["name"] = "Renamed " + strconv.Itoa(i)
+	}
+	_, err = apply(t, f.s, f.left, full, left...)
+	require.NoError(t, err)
+	f.reconcile(t) // every item plans an update of its right record
+	ids, err := f.s.ItemIDs(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, 10_000)
+	require.NoError(t, err)
+	require.Len(t, ids, n)
+
+	chunk := 1
+	readsAhead := store.AfterReadAhead(t, f.s, func() {
+		if chunk++; chunk == 2 {
+			claimed, err := f.s.ClaimOperations(ctx, 10_000, time.Minute, time.Now())
+			require.NoError(t, err)
+			require.Len(t, claimed, n-2000, "the planned writes of the chunks not yet disabled")
+		}
+	})
+	if !readsAhead {
+		t.Skip("PostgreSQL runs chunks side by side and does not read ahead")
+	}
+	res, err := f.s.Act(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, ids,
+		domain.ActionRequest{Action: domain.ActionDisable, Subject: "user:test", Now: time.Now()}, 0)
+	require.NoError(t, err)
+	for i, r := range res {
+		require.NoError(t, r.Err)
+		want := domain.StatusOK // its planned write was withdrawn
+		if i >= 2000 {
+			want = domain.StatusPending // its write is under way
+		}
+		require.Equal(t, want, r.View.Item.Status, "item %d", i)
+	}
+}

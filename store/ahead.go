@@ -5,30 +5,33 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"time"
 
 	"gorm.io/gorm"
 
 	"syncd/domain"
 )
 
-// ahead is one chunk of a bulk action read before its transaction: its
-// items and their records, read on another connection while the chunk
-// before it writes. SQLite has one writer, so without it the reading and
-// the writing take turns on one core; with it they share two. The
-// transaction takes what was read only when none of it changed since (see
-// current); otherwise it reads again.
+// ahead is one chunk of a bulk action read and worked out before its
+// transaction: its items and their records, and for most actions the
+// action's plan, on another connection while the chunk before it writes.
+// SQLite has one writer, so without it the reading, the working out and the
+// writing take turns on one core; with it they share two. The transaction
+// takes what was read only when none of it changed since (see current), and
+// the plan only when the items' queues are also as they were; otherwise it
+// reads or works out again.
 type ahead struct {
 	done    chan struct{}
 	sync    domain.Sync
 	obj     domain.Object
 	items   map[string]domain.Item
 	records map[string]*domain.Record
+	plan    *actPlan // nil for actions that read or write while worked out
 	err     error
 }
 
-// readAhead starts reading a chunk's items and records.
-func (s *Store) readAhead(ctx context.Context, ref ObjectRef, ids []string, now time.Time) *ahead {
+// readAhead starts reading a chunk's items and records and working out the
+// action on them.
+func (s *Store) readAhead(ctx context.Context, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64) *ahead {
 	a := &ahead{done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
@@ -43,34 +46,69 @@ func (s *Store) readAhead(ctx context.Context, ref ObjectRef, ids []string, now 
 			a.err = domain.Errorf(domain.CodeNotFound, "object not found")
 			return
 		}
-		r := newReconciler(db, *sy, objs[i], now)
+		r := newReconciler(db, *sy, objs[i], req.Now)
 		if a.items, a.err = r.itemsByID(ids); a.err == nil {
 			a.err = r.loadFor(a.items)
 		}
+		if a.err == nil && plannedAhead(req.Action) {
+			a.plan, a.err = r.planAct(ids, a.items, req, ifVersion)
+		}
+		// Every record the plan read is checked with the items.
 		a.sync, a.obj, a.records = *sy, objs[i], r.records
 	}()
 	return a
 }
 
+// plannedAhead tells whether an action is worked out ahead: those that
+// neither read nor write anything but the items and their records.
+func plannedAhead(a domain.Action) bool {
+	switch a {
+	case domain.ActionResolve, domain.ActionDisable, domain.ActionEnable, domain.ActionUnpair,
+		domain.ActionDeleteRemaining, domain.ActionActivate:
+		return true
+	}
+	return false
+}
+
+// planned works out an action on the items of ids: takes pre's plan when
+// everything it was worked out from is as it was, else works it out from
+// pre's items and records when those are current, else from the database.
+func (r *reconciler) planned(ids []string, req domain.ActionRequest, ifVersion int64, pre *ahead) (*actPlan, error) {
+	loaded, ok, err := r.read(ids, pre)
+	if err != nil {
+		return nil, err
+	}
+	if ok && pre.plan != nil {
+		q, err := queuedOps(r.db, pre.plan.items.existing)
+		if err != nil {
+			return nil, err
+		}
+		if reflect.DeepEqual(q, pre.plan.items.queue) {
+			return pre.plan, nil
+		}
+	}
+	return r.planAct(ids, loaded, req, ifVersion)
+}
+
 // read loads the items of ids and their records into the reconciler: from
-// pre when it is still current, else from the database.
-func (r *reconciler) read(ids []string, pre *ahead) (map[string]domain.Item, error) {
+// pre when it is still current (and then says so), else from the database.
+func (r *reconciler) read(ids []string, pre *ahead) (map[string]domain.Item, bool, error) {
 	if pre != nil {
 		<-pre.done
 		ok, err := pre.current(r)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if ok {
 			maps.Copy(r.records, pre.records)
-			return pre.items, nil
+			return pre.items, true, nil
 		}
 	}
 	items, err := r.itemsByID(ids)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return items, r.loadFor(items)
+	return items, false, r.loadFor(items)
 }
 
 // current tells whether what was read ahead is what the reconciler's

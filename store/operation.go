@@ -120,7 +120,8 @@ func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
 		out[itemID] = q
 	}
 	if db.Dialector.Name() == DialectPostgres {
-		return out, queuedOpsPostgres(db, itemIDs, add)
+		err := queuedOpsPostgres(db, itemIDs, add)
+		return sortedQueue(out), err
 	}
 	for chunk := range slices.Chunk(itemIDs, idsPerQuery) {
 		var rows []struct{ ID, ItemID, Status, PlannedBy string }
@@ -133,7 +134,16 @@ func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
 			add(r.ID, r.ItemID, r.Status, r.PlannedBy)
 		}
 	}
-	return out, nil
+	return sortedQueue(out), nil
+}
+
+// sortedQueue orders each item's planned operations, so that two readings
+// of one queue compare equal.
+func sortedQueue(q map[string]queued) map[string]queued {
+	for _, v := range q {
+		slices.Sort(v.planned)
+	}
+	return q
 }
 
 var queuedStatuses = []string{string(domain.OpPending), string(domain.OpRunning)}

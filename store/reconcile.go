@@ -144,6 +144,7 @@ type reconciler struct {
 	pending []string                  // record ids to load besides the touched items'
 	stored  map[string]domain.Item    // the items as store wrote them
 	created int                       // how many items store inserted
+	held    map[string]bool           // items a person's operation is queued for by this transaction
 }
 
 // work is one touched item; fresh ones are not stored yet. was is the item
@@ -286,28 +287,45 @@ func (r *reconciler) loadRecords() error {
 	return nil
 }
 
-// store reconciles each touched item and writes the results: new items and
-// their match keys inserted, changed ones updated, the reconciler's pending
-// operations replaced.
+// store reconciles each touched item and writes the results.
 func (r *reconciler) store() error {
-	var (
-		inserts  []itemRow
-		keys     []itemKeyRow
-		relinked []itemRow // updates whose records changed
-		kept     []itemRow // updates that keep their records
-		ops      []domain.Operation
-		replaced []string // the reconciler's planned operations of existing items, replaced
-		stale    []string // existing items whose keys are rewritten
-	)
-	var existing []string
-	for _, id := range r.order {
-		if w := r.work[id]; w != nil && !w.fresh {
-			existing = append(existing, id)
-		}
-	}
-	queue, err := queuedOps(r.db, existing)
+	p, err := r.plan()
 	if err != nil {
 		return err
+	}
+	return p.write(r.db)
+}
+
+// stored is the touched items reconciled, ready to write: new items and
+// their match keys to insert, changed ones to update, the reconciler's
+// pending operations to replace, and the moves of the window counts.
+type stored struct {
+	syncID, object string
+	now            time.Time
+	existing       []string          // the touched items already stored
+	queue          map[string]queued // what they had queued, as read
+	inserts        []itemRow
+	keys           []itemKeyRow
+	relinked       []itemRow // updates whose records changed
+	kept           []itemRow // updates that keep their records
+	ops            []domain.Operation
+	replaced       []string // the reconciler's planned operations of existing items, replaced
+	stale          []string // existing items whose keys are rewritten
+	moves          counts
+}
+
+// plan reconciles each touched item. It reads what the items have queued
+// and writes nothing.
+func (r *reconciler) plan() (*stored, error) {
+	p := &stored{syncID: r.sync.ID, object: r.obj.Name, now: r.now, moves: counts{}}
+	for _, id := range r.order {
+		if w := r.work[id]; w != nil && !w.fresh {
+			p.existing = append(p.existing, id)
+		}
+	}
+	var err error
+	if p.queue, err = queuedOps(r.db, p.existing); err != nil {
+		return nil, err
 	}
 	touched := make([]*work, 0, len(r.order))
 	for _, id := range r.order {
@@ -317,57 +335,62 @@ func (r *reconciler) store() error {
 	}
 	results := make([]evaluated, len(touched))
 	err = inParallel(len(touched), func(i int) error {
+		id := touched[i].item.ID
 		var err error
-		results[i], err = r.evaluate(touched[i].item, queue[touched[i].item.ID].held)
+		results[i], err = r.evaluate(touched[i].item, p.queue[id].held || r.held[id])
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	moves := counts{}
 	for i, w := range touched {
 		e, id := &results[i], w.item.ID
-		moves.move(w.was, &e.item)
+		p.moves.move(w.was, &e.item)
 		r.stored[id] = e.item
 		if w.fresh {
-			inserts = append(inserts, e.row)
+			p.inserts = append(p.inserts, e.row)
 		} else {
 			if w.was == nil || w.was.LeftRecordID != e.item.LeftRecordID || w.was.RightRecordID != e.item.RightRecordID {
-				relinked = append(relinked, e.row)
+				p.relinked = append(p.relinked, e.row)
 			} else {
-				kept = append(kept, e.row)
+				p.kept = append(p.kept, e.row)
 			}
-			replaced = append(replaced, queue[id].planned...)
+			p.replaced = append(p.replaced, p.queue[id].planned...)
 			if w.was == nil || !w.was.Linked() { // only unpaired items have match keys
-				stale = append(stale, id)
+				p.stale = append(p.stale, id)
 			}
 		}
-		keys = append(keys, e.keys...)
-		ops = append(ops, e.ops...)
+		p.keys = append(p.keys, e.keys...)
+		p.ops = append(p.ops, e.ops...)
 	}
+	r.created += len(p.inserts)
+	return p, nil
+}
+
+// write stores the reconciled items.
+func (p *stored) write(db *gorm.DB) error {
 	// Updates go first: an unpaired item split off a link takes a record the
 	// link still holds until it is updated.
-	if err := updateItems(r.db, relinked, kept); err != nil {
+	if err := updateItems(db, p.relinked, p.kept); err != nil {
 		return err
 	}
-	r.created += len(inserts)
-	if len(inserts) > 0 {
-		if err := insertItems(r.db, inserts); err != nil {
+	if len(p.inserts) > 0 {
+		if err := insertItems(db, p.inserts); err != nil {
 			return err
 		}
 	}
-	if err := deleteKeys(r.db, stale); err != nil {
+	if err := deleteKeys(db, p.stale); err != nil {
 		return err
 	}
-	if len(keys) > 0 {
-		if err := insertKeys(r.db, keys); err != nil {
+	if len(p.keys) > 0 {
+		if err := insertKeys(db, p.keys); err != nil {
 			return err
 		}
 	}
-	if err := moves.apply(r.db, r.sync.ID, r.obj.Name); err != nil {
+	if err := p.moves.apply(db, p.syncID, p.object); err != nil {
 		return err
 	}
-	return replacePlanned(r.db, replaced, ops, r.now)
+	return replacePlanned(db, p.replaced, p.ops, p.now)
 }
 
 // evaluated is one touched item reconciled: the item to store, its row,
