@@ -118,7 +118,8 @@ func (s *Store) actWorkers() int {
 // act runs one chunk inside a transaction. It holds the object's row shared,
 // which reconcile batches (taking it exclusively) skip, leaving the object
 // to their next run, and the items' rows exclusively (see itemsByID), so two
-// actions on one item take turns.
+// actions on one item take turns. pre, when not nil, is the chunk read and
+// worked out ahead of the transaction (see ahead).
 func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifVersion int64, pre *ahead) ([]domain.ActionResult, error) {
 	var objs []syncObjectRow
 	if err := db.Clauses(clause.Locking{Strength: "SHARE"}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).Find(&objs).Error; err != nil || len(objs) == 0 {

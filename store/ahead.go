@@ -60,7 +60,8 @@ func (s *Store) readAhead(ctx context.Context, ref ObjectRef, ids []string, req 
 }
 
 // plannedAhead tells whether an action is worked out ahead: those that
-// neither read nor write anything but the items and their records.
+// read nothing but the items, their records and their queues (which
+// planned checks again), and write nothing.
 func plannedAhead(a domain.Action) bool {
 	switch a {
 	case domain.ActionResolve, domain.ActionDisable, domain.ActionEnable, domain.ActionUnpair,
