@@ -86,7 +86,7 @@ func execArrays(db *gorm.DB, sql string, rows [][]any) error {
 			cols[c] = vals
 		}
 		if _, err := db.Statement.ConnPool.ExecContext(db.Statement.Context, sql, cols...); err != nil {
-			return translate(err)
+			return execError(db, err)
 		}
 	}
 	return nil
@@ -111,10 +111,19 @@ func execValues(db *gorm.DB, rows [][]any, sql func(values string) string) error
 			values, args = appendTuple(values, r, args)
 		}
 		if _, err := pool.ExecContext(ctx, sql(string(values)), args...); err != nil {
-			return translate(err)
+			return execError(db, err)
 		}
 	}
 	return nil
+}
+
+// execError maps the error of a statement sent past gorm as gorm maps its
+// own (a unique violation is a duplicate key), then to a domain error.
+func execError(db *gorm.DB, err error) error {
+	if t, ok := db.Dialector.(gorm.ErrorTranslator); ok {
+		err = t.Translate(err)
+	}
+	return translate(err)
 }
 
 // appendTuple appends one row of a VALUES list, "(v, ...)", to b and the

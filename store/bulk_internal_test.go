@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"pgregory.net/rapid"
+
+	"syncd/domain"
 )
 
 // literalTable opens a fresh SQLite store with a table of every kind of
@@ -147,4 +149,23 @@ func TestBulkValuesReadBackAsWrittenProperty(t *testing.T) {
 		}), 1, 40).Draw(rt, "rows")
 		checkRoundTrip(rt, s, rows)
 	})
+}
+
+// A bulk write that breaks a unique key is a conflict, as gorm's own
+// statements report it, and writes nothing.
+func TestBulkValuesDuplicateIsConflict(t *testing.T) {
+	s := literalTable(t)
+	db := s.db.WithContext(context.Background())
+	row := func(id string) []any { return []any{id, "s", nil, true, int64(1), time.Now()} }
+	if err := insertRows(db, "lit", litColumns, [][]any{row("a")}); err != nil {
+		t.Fatal(err)
+	}
+	err := insertRows(db, "lit", litColumns, [][]any{row("b"), row("a")})
+	if !domain.IsCode(err, domain.CodeConflict) {
+		t.Fatalf("inserting a duplicate id: %v, want a conflict", err)
+	}
+	var n int64
+	if err := db.Raw("SELECT COUNT(*) FROM lit").Scan(&n).Error; err != nil || n != 1 {
+		t.Fatalf("%d rows (%v), want the one written before", n, err)
+	}
 }
