@@ -142,7 +142,7 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 type actPlan struct {
 	results []domain.ActionResult
 	ops     []domain.Operation
-	items   *stored
+	items   *reconciled
 	audits  []auditRow
 }
 

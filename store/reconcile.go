@@ -142,9 +142,9 @@ type reconciler struct {
 	work    map[string]*work          // touched items by id
 	order   []string                  // item ids in the order first touched
 	pending []string                  // record ids to load besides the touched items'
-	stored  map[string]domain.Item    // the items as store wrote them
+	stored  map[string]domain.Item    // the items as plan reconciled them
 	created int                       // how many items store inserted
-	held    map[string]bool           // items a person's operation is queued for by this transaction
+	held    map[string]bool           // items the action being planned queues a person's operation for
 }
 
 // work is one touched item; fresh ones are not stored yet. was is the item
@@ -296,10 +296,10 @@ func (r *reconciler) store() error {
 	return p.write(r.db)
 }
 
-// stored is the touched items reconciled, ready to write: new items and
+// reconciled is the touched items reconciled, ready to write: new items and
 // their match keys to insert, changed ones to update, the reconciler's
 // pending operations to replace, and the moves of the window counts.
-type stored struct {
+type reconciled struct {
 	syncID, object string
 	now            time.Time
 	existing       []string          // the touched items already stored
@@ -316,8 +316,8 @@ type stored struct {
 
 // plan reconciles each touched item. It reads what the items have queued
 // and writes nothing.
-func (r *reconciler) plan() (*stored, error) {
-	p := &stored{syncID: r.sync.ID, object: r.obj.Name, now: r.now, moves: counts{}}
+func (r *reconciler) plan() (*reconciled, error) {
+	p := &reconciled{syncID: r.sync.ID, object: r.obj.Name, now: r.now, moves: counts{}}
 	for _, id := range r.order {
 		if w := r.work[id]; w != nil && !w.fresh {
 			p.existing = append(p.existing, id)
@@ -368,7 +368,7 @@ func (r *reconciler) plan() (*stored, error) {
 }
 
 // write stores the reconciled items.
-func (p *stored) write(db *gorm.DB) error {
+func (p *reconciled) write(db *gorm.DB) error {
 	// Updates go first: an unpaired item split off a link takes a record the
 	// link still holds until it is updated.
 	if err := updateItems(db, p.relinked, p.kept); err != nil {
