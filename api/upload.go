@@ -65,7 +65,9 @@ func (h *uploadHandlers) CreateUpload(c echo.Context, connectionID string, _ Cre
 	}
 	// Answer first (through the one error handler), then read on a little:
 	// a client that is still sending gets to see the answer instead of a
-	// reset connection.
+	// reset connection. The connection closes after the answer, as what is
+	// left of the body may be long (see endBody).
+	c.Response().Header().Set(echo.HeaderConnection, "close")
 	c.Error(err)
 	c.Response().Flush()
 	_, _ = io.CopyN(io.Discard, c.Request().Body, drainLimit)
@@ -124,7 +126,25 @@ func (h *uploadHandlers) createUpload(c echo.Context, connectionID string) error
 	if applyErr != nil {
 		return withUploadID(applyErr, up.ID)
 	}
+	endBody(c)
 	return c.JSON(http.StatusCreated, uploadOut(up))
+}
+
+// endBody reads what the client sends after the form's end (an epilogue)
+// before the answer. With full duplex on, net/http leaves the rest of a
+// body to after the answer, and when it meets the body's end there it
+// panics reading the connection's next request (golang/go#68560). A body
+// that goes on past epilogueLimit, or stalls, closes the connection
+// instead.
+func endBody(c echo.Context) {
+	const epilogueLimit = 64 << 10
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetReadDeadline(time.Now().Add(time.Second))
+	_, err := io.CopyN(io.Discard, c.Request().Body, epilogueLimit)
+	_ = rc.SetReadDeadline(time.Time{})
+	if !errors.Is(err, io.EOF) {
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+	}
 }
 
 // apply streams the file into a staged apply and commits it when the file

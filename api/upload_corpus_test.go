@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
@@ -9,8 +10,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,4 +267,50 @@ func TestUploadStreams(t *testing.T) {
 	p := ts.send(req).problem(422)
 	require.Contains(t, p["detail"], "not a text file")
 	require.Less(t, time.Since(start), 15*time.Second, "the answer waited for the whole body")
+}
+
+// An upload answered before the client's body ends (here: a long epilogue
+// after the form's last boundary, which the reader never needs) still
+// leaves its connection serving the next request. net/http, with full
+// duplex on, reads the rest of such a body only after the answer, and
+// panicked reading the next request when it met the body's end there
+// (golang/go#68560).
+func TestUploadLeavesTheConnectionUsable(t *testing.T) {
+	ts, conn := seeded(t)
+	ct, body := multipartBody(t, uploadCase{fields: form("partial"), filename: "kunden.csv", file: cp1252(t, seedCSV)})
+	body = append(body, "\r\n"+strings.Repeat("epilogue ", 2000)...)
+	u, err := url.Parse(ts.URL)
+	require.NoError(t, err)
+	c, err := net.Dial("tcp", u.Host)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetDeadline(time.Now().Add(20*time.Second)))
+	r := bufio.NewReader(c)
+	send := func(method, path, contentType string, body []byte) *http.Response {
+		req, err := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+ts.Admin.Access)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		require.NoError(t, req.Write(c))
+		res, err := http.ReadResponse(r, req)
+		require.NoError(t, err, "the connection was closed")
+		_, err = io.Copy(io.Discard, res.Body)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+	for range 3 {
+		res := send("POST", "/v1/connections/"+conn+"/uploads", ct, body)
+		require.Equal(t, 201, res.StatusCode)
+		require.False(t, res.Close, "the answer keeps the connection")
+		require.Equal(t, 200, send("GET", "/v1/connections/"+conn, "", nil).StatusCode)
+	}
+	// A refused upload may be answered long before its body ends: its
+	// answer closes the connection, which clients then open anew.
+	ct, body = multipartBody(t, uploadCase{fields: form("partial"), filename: "kunden.csv", file: []byte("Kundennr;Name\r\n")})
+	res := send("POST", "/v1/connections/"+conn+"/uploads", ct, body)
+	require.Equal(t, 422, res.StatusCode)
+	require.True(t, res.Close, "the answer to a refused upload closes the connection")
 }
