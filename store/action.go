@@ -211,8 +211,7 @@ func (r *reconciler) planAct(ids []string, loaded map[string]domain.Item, req do
 	return p, nil
 }
 
-// write queues the person's operations (before the items are stored, as a
-// reconcile that reads the queue expects), stores the items and logs the
+// write queues the person's operations, stores the items and logs the
 // action.
 func (p *actPlan) write(db *gorm.DB, now time.Time) error {
 	if err := insertOps(db, p.ops, plannedByAction, now); err != nil {

@@ -147,22 +147,10 @@ func TestBulkActionSpansChunks(t *testing.T) {
 // conflicts makes n conflicting pairs and returns their item ids in order.
 func conflicts(t *testing.T, n int) (syncFixture, []string) {
 	t.Helper()
-	ctx := context.Background()
 	f := newSyncFixture(t, storetest.New(t), true)
-	stage := func(set domain.RecordSet, name, field, key string) {
-		a, err := f.s.StageRecords(ctx, set)
-		require.NoError(t, err)
-		for i := range n {
-			num := strconv.Itoa(i)
-			require.NoError(t, a.Add(ctx, domain.Record{ExternalID: "x" + num, Active: true, Fields: domain.Fields{key: num, field: name + num}}))
-		}
-		_, err = a.Commit(ctx, domain.ApplyOptions{Mode: domain.ApplyPartial})
-		require.NoError(t, err)
-	}
-	stage(f.left, "Left ", "name", "number")
-	stage(f.right, "Right ", "navn", "nr")
-	require.Equal(t, domain.Summary{Conflict: int64(n)}, f.reconcile(t))
-	ids, err := f.s.ItemIDs(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{Category: domain.CategoryConflict}, n)
+	pairs(t, f, n, "Left ", "Right ")
+	require.Equal(t, domain.Summary{Conflict: int64(n)}, f.reconcile(t), "paired on the number, every name differs")
+	ids, err := f.s.ItemIDs(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{Category: domain.CategoryConflict}, n)
 	require.NoError(t, err)
 	require.Len(t, ids, n)
 	return f, ids
@@ -256,20 +244,7 @@ func TestBulkActing(t *testing.T) {
 // record of an item of the third chunk rewritten after that one was.
 func TestBulkActionReadAhead(t *testing.T) {
 	ctx := context.Background()
-	f := newSyncFixture(t, storetest.New(t), true)
-	var left, right []domain.Record
-	for i := range 4010 {
-		n := strconv.Itoa(i)
-		left = append(left, customer("c"+n, n, "Left "+n, n+"@x"))
-		right = append(right, kunde("k"+n, n, "Right "+n, n+"@x"))
-	}
-	_, err := apply(t, f.s, f.left, full, left...)
-	require.NoError(t, err)
-	_, err = apply(t, f.s, f.right, full, right...)
-	require.NoError(t, err)
-	require.Equal(t, domain.Summary{Conflict: 4010}, f.reconcile(t), "paired on the number, every name differs")
-	ids, err := f.s.ItemIDs(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{Category: domain.CategoryConflict}, 10_000)
-	require.NoError(t, err)
+	f, ids := conflicts(t, 4010)
 	disabled, changed := ids[2001], ids[4002]
 	chunk := 1
 	readsAhead := store.AfterReadAhead(t, f.s, func() {
@@ -318,21 +293,12 @@ func TestBulkActionPlannedAheadSeesTheQueue(t *testing.T) {
 	ctx := context.Background()
 	f := newSyncFixture(t, storetest.New(t), true)
 	n := 2*2000 + 10
-	var left, right []domain.Record
-	for i := range n {
-		s := strconv.Itoa(i)
-		left = append(left, customer("c"+s, s, "Name "+s, s+"@x"))
-		right = append(right, kunde("k"+s, s, "Name "+s, s+"@x"))
-	}
-	_, err := apply(t, f.s, f.left, full, left...)
-	require.NoError(t, err)
-	_, err = apply(t, f.s, f.right, full, right...)
-	require.NoError(t, err)
+	left := pairs(t, f, n, "Name ", "Name ")
 	require.Equal(t, domain.Summary{Synced: int64(n)}, f.reconcile(t))
 	for i := range left {
 		left[i].Fields["name"] = "Renamed " + strconv.Itoa(i)
 	}
-	_, err = apply(t, f.s, f.left, full, left...)
+	_, err := apply(t, f.s, f.left, full, left...)
 	require.NoError(t, err)
 	f.reconcile(t) // every item plans an update of its right record
 	ids, err := f.s.ItemIDs(ctx, f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object, domain.ItemFilter{}, 10_000)
@@ -361,4 +327,21 @@ func TestBulkActionPlannedAheadSeesTheQueue(t *testing.T) {
 		}
 		require.Equal(t, want, r.View.Item.Status, "item %d", i)
 	}
+}
+
+// pairs stores n customers on the left and n matching kunden on the right
+// (same number, names leftName+i and rightName+i) and returns the left ones.
+func pairs(t *testing.T, f syncFixture, n int, leftName, rightName string) []domain.Record {
+	t.Helper()
+	var left, right []domain.Record
+	for i := range n {
+		s := strconv.Itoa(i)
+		left = append(left, customer("c"+s, s, leftName+s, s+"@x"))
+		right = append(right, kunde("k"+s, s, rightName+s, s+"@x"))
+	}
+	_, err := apply(t, f.s, f.left, full, left...)
+	require.NoError(t, err)
+	_, err = apply(t, f.s, f.right, full, right...)
+	require.NoError(t, err)
+	return left
 }
