@@ -2013,6 +2013,9 @@ type UploadRowError struct {
 	// Column the column or JSON key at fault
 	Column *string `json:"column,omitempty"`
 
+	// Id the row's id, when the fault is in another column and the id itself is good; in a full upload with `on_row_error=skip` that record is kept as it is
+	Id *string `json:"id,omitempty"`
+
 	// Line CSV: the text line the row starts on
 	Line    *int   `json:"line,omitempty"`
 	Message string `json:"message"`

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"mime/multipart"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -193,9 +192,15 @@ func (h *uploadHandlers) apply(ctx context.Context, up *domain.Upload, form uplo
 			Details: map[string]any{"row_errors": rowErrorsOut(up.Errors), "error_count": up.ErrorCount}}
 	}
 	if len(rowErrs) > 0 {
-		if err := skippable(form, set.IDColumn, rowErrs, bad, up.Rows); err != nil {
-			return &domain.Error{Code: domain.CodeUnprocessable, Message: err.Error(),
+		if form.OnRowError != onRowErrorSkip {
+			return &domain.Error{Code: domain.CodeUnprocessable,
+				Message: fmt.Sprintf("%d of %d rows have errors, so nothing was applied; fix them, or send on_row_error=skip to apply the other rows", bad, up.Rows),
 				Details: map[string]any{"row_errors": rowErrorsOut(up.Errors), "error_count": up.ErrorCount}}
+		}
+		if form.Mode == domain.ApplyFull {
+			if err := keepNamed(ctx, staged, rowErrs); err != nil {
+				return err
+			}
 		}
 		up.Skipped = bad
 	}
@@ -210,22 +215,20 @@ func (h *uploadHandlers) apply(ctx context.Context, up *domain.Upload, form uplo
 	return nil
 }
 
-// skippable says why rows with errors keep the whole file from being
-// applied, or nil when they may be skipped. In a full upload a row skipped
-// for a bad value would turn its record into a tombstone, so only rows
-// whose id itself is at fault (missing, repeated) may be skipped there.
-func skippable(form uploadForm, idColumn string, errs []file.RowError, bad, rows int) error {
-	if form.OnRowError != onRowErrorSkip {
-		return fmt.Errorf("%d of %d rows have errors, so nothing was applied; fix them, or send on_row_error=skip to apply the other rows", bad, rows)
-	}
-	if form.Mode != domain.ApplyFull {
-		return nil
-	}
+// keepNamed keeps the records of a full upload's skipped rows as they are,
+// where a row's id could be read: skipping a row must not delete its
+// record. A row's errors come one after another, and only one row names
+// an id (a repeat of it is an id error).
+func keepNamed(ctx context.Context, staged domain.RecordApply, errs []file.RowError) error {
+	last := ""
 	for _, e := range errs {
-		if !strings.EqualFold(strings.TrimSpace(e.Column), strings.TrimSpace(idColumn)) {
-			return fmt.Errorf("row %d, column %q: %s; in a full upload a skipped row would delete its record, so nothing was applied: fix the value or upload with mode=partial",
-				e.Row, e.Column, e.Message)
+		if e.ID == "" || e.ID == last {
+			continue
 		}
+		if err := staged.Keep(ctx, e.ID); err != nil {
+			return err
+		}
+		last = e.ID
 	}
 	return nil
 }
@@ -263,7 +266,7 @@ func withUploadID(err error, id string) error {
 func rowErrors(errs []file.RowError) []domain.UploadRowError {
 	out := make([]domain.UploadRowError, len(errs))
 	for i, e := range errs {
-		out[i] = domain.UploadRowError{Row: e.Row, Line: e.Line, Column: e.Column, Message: e.Message}
+		out[i] = domain.UploadRowError(e)
 	}
 	return out
 }
@@ -307,6 +310,9 @@ func rowErrorsOut(list []domain.UploadRowError) []UploadRowError {
 		}
 		if e.Column != "" {
 			out[i].Column = &e.Column
+		}
+		if e.ID != "" {
+			out[i].Id = &e.ID
 		}
 	}
 	return out

@@ -342,20 +342,45 @@ func TestUploadModes(t *testing.T) {
 		require.Contains(t, recs, "1008")
 		require.NotContains(t, recs, "1007")
 	})
-	t.Run("full_upload_does_not_skip_rows_whose_records_it_would_delete", func(t *testing.T) {
+	t.Run("full_upload_keeps_the_records_of_skipped_rows", func(t *testing.T) {
 		ts, conn := seeded(t)
 		ws := ts.Admin.WorkspaceID
 		before := ts.records(ws, conn)
-		file := cp1252(t, strings.Replace(seedCSV, "1004;Günther Öztürk;Düsseldorf;ja;", "1004;Günther Öztürk;Düsseldorf;kaputt;", 1))
-		p := ts.upload(ts.Admin.Access, conn, uploadCase{fields: form("full", "on_row_error", "skip"), filename: "f.csv", file: file}).problem(422)
-		require.Contains(t, p["detail"], "would delete its record")
-		require.Equal(t, before, ts.records(ws, conn))
-		// Rows whose id is at fault cannot name a record, so they may be skipped.
-		file = cp1252(t, seedCSV+";Ohne Nummer;Bonn;ja;\n")
+		// 1001 changes, 1003 is gone, 1004's row has a bad value (and a
+		// changed town that must not be applied), and one row has no id.
+		file := cp1252(t, "Kundennr;Name;Ort;Aktiv;Geändert\n"+
+			"1001;Søren Ærø;Vejle;ja;01.03.2024 10:00\n"+
+			"1002;Jürgen Weiß;Köln;nein;2024-03-02 11:30\n"+
+			"1004;Günther Öztürk;Essen;kaputt;2024-03-04\n"+
+			";Ohne Nummer;Bonn;ja;\n")
+		p := ts.upload(ts.Admin.Access, conn, uploadCase{fields: form("full"), filename: "f.csv", file: file}).problem(422)
+		require.EqualValues(t, 2, p["error_count"])
+		require.Equal(t, before, ts.records(ws, conn), "rejected whole by default")
+
 		r := ts.upload(ts.Admin.Access, conn, uploadCase{fields: form("full", "on_row_error", "skip"), filename: "f.csv", file: file})
 		require.Equal(t, 201, r.Status, r.Text())
-		require.EqualValues(t, 1, r.JSON()["skipped"])
-		require.Equal(t, before, ts.records(ws, conn))
+		u := r.JSON()
+		require.EqualValues(t, 4, u["rows"])
+		require.EqualValues(t, 2, u["skipped"])
+		require.EqualValues(t, 1, u["updated"])
+		require.EqualValues(t, 1, u["unchanged"])
+		require.EqualValues(t, 1, u["deleted"], "only the record missing from the file")
+		errs := u["errors"].([]any)
+		require.Equal(t, "1004", errs[0].(map[string]any)["id"], "the bad value's row names its record")
+		require.NotContains(t, errs[1], "id", "a row without an id names none")
+		after := ts.records(ws, conn)
+		require.Equal(t, "Vejle", after["1001"].Fields["Ort"])
+		require.True(t, after["1003"].Deleted)
+		require.Equal(t, before["1004"], after["1004"], "the skipped row's record is kept as it was")
+
+		// Rows whose id is at fault name no record; the rest is applied.
+		require.Equal(t, 201, ts.upload(ts.Admin.Access, conn, uploadCase{fields: form("full"), filename: "f.csv", file: cp1252(t, seedCSV)}).Status)
+		restored := ts.records(ws, conn)
+		file = cp1252(t, seedCSV+";Ohne Nummer;Bonn;ja;\n1001;Doppelt;Kiel;ja;\n")
+		r = ts.upload(ts.Admin.Access, conn, uploadCase{fields: form("full", "on_row_error", "skip"), filename: "f.csv", file: file})
+		require.Equal(t, 201, r.Status, r.Text())
+		require.EqualValues(t, 2, r.JSON()["skipped"])
+		require.Equal(t, restored, ts.records(ws, conn))
 	})
 }
 

@@ -135,6 +135,10 @@ type RecordStore interface {
 type RecordApply interface {
 	// Add stages one record; ExternalID must be unique within the apply.
 	Add(ctx context.Context, r Record) error
+	// Keep stages a record's external id alone: the record stays as it is
+	// (for a row that could not be read), and ApplyFull does not tombstone
+	// it. The id must not be added too.
+	Keep(ctx context.Context, externalID string) error
 	// Commit merges what was staged: new records inserted, changed ones
 	// updated (by content hash), unchanged ones left alone, and with
 	// ApplyFull the records missing from the batch tombstoned — all in one

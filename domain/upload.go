@@ -27,6 +27,7 @@ type UploadRowError struct {
 	Line    int    // the text line the row starts on, 0 when unknown
 	Column  string // the column (or JSON key), "" when the row as a whole is at fault
 	Message string
+	ID      string // the row's id when the fault is elsewhere and the id is good
 }
 
 // Upload is one attempt to bring a file's records into a connection's copy:

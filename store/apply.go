@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,14 +20,15 @@ import (
 )
 
 // stagedRow is one record waiting in the apply's staging table.
+// A kept row only names a record that stays as it is.
 type stagedRow struct {
 	ID, ExternalID, Fields, Hash string
-	Active, Deleted              bool
+	Active, Deleted, Kept        bool
 	DeletedAt, SourceUpdatedAt   *time.Time
 }
 
 var stagingColumns = []column{{"id", "text"}, {"external_id", "text"}, {"fields", "text"}, {"hash", "text"},
-	{"active", "boolean"}, {"deleted", "boolean"}, {"deleted_at", "timestamptz"}, {"source_updated_at", "timestamptz"}}
+	{"active", "boolean"}, {"deleted", "boolean"}, {"kept", "boolean"}, {"deleted_at", "timestamptz"}, {"source_updated_at", "timestamptz"}}
 
 // stageBatch is how many records are written to staging at once: large
 // enough to amortise a round trip, small enough to keep memory flat.
@@ -48,6 +50,7 @@ type recordApply struct {
 	spare   []stagedRow // the batch in flight, reused when it is done
 	flying  chan error  // the in-flight batch's result; nil when none
 	n       int         // records added
+	kept    int         // records kept as they are
 	deleted int         // of those, marked deleted by the source
 	now     time.Time
 	closed  bool
@@ -75,7 +78,7 @@ func (s *Store) StageRecords(ctx context.Context, set domain.RecordSet) (domain.
 	}
 	err = a.db(ctx).Exec(`CREATE TEMPORARY TABLE ` + a.table + ` (
 		id text NOT NULL, external_id text NOT NULL, fields text NOT NULL, hash text NOT NULL,
-		active boolean NOT NULL, deleted boolean NOT NULL, deleted_at ` + ts + `, source_updated_at ` + ts + `)`).Error
+		active boolean NOT NULL, deleted boolean NOT NULL, kept boolean NOT NULL, deleted_at ` + ts + `, source_updated_at ` + ts + `)`).Error
 	if err != nil {
 		conn.Close()
 		return nil, translate(err)
@@ -92,7 +95,7 @@ func (a *recordApply) db(ctx context.Context) *gorm.DB {
 
 var errApplyClosed = domain.Errorf(domain.CodeInternal, "the apply was already committed or discarded")
 
-// Add stages one record, handing a full batch to the database.
+// Add stages one record.
 func (a *recordApply) Add(ctx context.Context, r domain.Record) error {
 	if a.closed {
 		return errApplyClosed
@@ -117,8 +120,23 @@ func (a *recordApply) Add(ctx context.Context, r domain.Record) error {
 		row.DeletedAt = &a.now
 		a.deleted++
 	}
-	a.buf = append(a.buf, row)
 	a.n++
+	return a.stage(ctx, row)
+}
+
+// Keep stages a record that stays as it is: a full apply does not
+// tombstone it, and nothing is written when it is not stored.
+func (a *recordApply) Keep(ctx context.Context, externalID string) error {
+	if a.closed {
+		return errApplyClosed
+	}
+	a.kept++
+	return a.stage(ctx, stagedRow{ID: newID(), ExternalID: externalID, Fields: "{}", Kept: true})
+}
+
+// stage buffers one row, handing a full batch to the database.
+func (a *recordApply) stage(ctx context.Context, row stagedRow) error {
+	a.buf = append(a.buf, row)
 	if len(a.buf) >= stageBatch {
 		return a.send(ctx)
 	}
@@ -186,7 +204,7 @@ func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error
 			}
 			r := &batch[i]
 			i++
-			return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.DeletedAt, r.SourceUpdatedAt}, nil
+			return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.DeletedAt, r.SourceUpdatedAt}, nil
 		})
 		_, err := pc.CopyFrom(ctx, pgx.Identifier{a.table}, names(stagingColumns), src)
 		return err
@@ -199,7 +217,7 @@ func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error
 func (a *recordApply) insertSQLite(ctx context.Context, batch []stagedRow) error {
 	rows := make([][]any, len(batch))
 	for i, r := range batch {
-		rows[i] = []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.DeletedAt, r.SourceUpdatedAt}
+		rows[i] = []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.DeletedAt, r.SourceUpdatedAt}
 	}
 	return insertRows(a.db(ctx), a.table, stagingColumns, rows)
 }
@@ -290,12 +308,12 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 	if err != nil {
 		return err
 	}
-	err = db.Exec(`CREATE TEMPORARY TABLE ` + m + ` (external_id text PRIMARY KEY, rid text NOT NULL, was_deleted boolean NOT NULL, changed boolean NOT NULL)`).Error
+	err = db.Exec(`CREATE TEMPORARY TABLE ` + m + ` (external_id text PRIMARY KEY, rid text NOT NULL, was_deleted boolean NOT NULL, changed boolean NOT NULL, kept boolean NOT NULL)`).Error
 	if err != nil {
 		return translate(err)
 	}
-	err = db.Exec(`INSERT INTO `+m+` (external_id, rid, was_deleted, changed)
-		SELECT s.external_id, r.id, r.deleted, r.hash <> s.hash
+	err = db.Exec(`INSERT INTO `+m+` (external_id, rid, was_deleted, changed, kept)
+		SELECT s.external_id, r.id, r.deleted, r.hash <> s.hash AND NOT s.kept, s.kept
 		FROM `+st+` s JOIN records r ON r.connection_id = ? AND r.object = ? AND r.external_id = s.external_id`,
 		set.ConnectionID, set.Object).Error
 	if err != nil {
@@ -306,13 +324,15 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 			return translate(err)
 		}
 	}
-	var c struct{ Matched, Changed, MatchedLive sql.NullInt64 }
-	err = db.Raw(`SELECT COUNT(*) AS matched, SUM(CASE WHEN changed THEN 1 ELSE 0 END) AS changed,
+	// Kept records count as present (matched_live), not as added ones.
+	var c struct{ Matched, Added, Changed, MatchedLive sql.NullInt64 }
+	err = db.Raw(`SELECT COUNT(*) AS matched, SUM(CASE WHEN kept THEN 0 ELSE 1 END) AS added,
+		SUM(CASE WHEN changed THEN 1 ELSE 0 END) AS changed,
 		SUM(CASE WHEN was_deleted THEN 0 ELSE 1 END) AS matched_live FROM ` + m).Scan(&c).Error
 	if err != nil {
 		return translate(err)
 	}
-	stats.Inserted = a.n - int(c.Matched.Int64)
+	stats.Inserted = a.n - int(c.Added.Int64)
 	stats.Updated = int(c.Changed.Int64)
 	stats.Unchanged = stats.Rows - stats.Inserted - stats.Updated
 	var missing int64
@@ -354,10 +374,17 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 	}
 	if stats.Inserted > 0 {
 		// Every stored record is in the match table; with none matched
-		// (a first upload) there is nothing to leave out.
-		filter := "WHERE NOT EXISTS (SELECT 1 FROM " + m + " m WHERE m.external_id = s.external_id)"
-		if c.Matched.Int64 == 0 {
-			filter = ""
+		// (a first upload) there is nothing to leave out but kept rows.
+		var conds []string
+		if c.Matched.Int64 > 0 {
+			conds = append(conds, "NOT EXISTS (SELECT 1 FROM "+m+" m WHERE m.external_id = s.external_id)")
+		}
+		if a.kept > 0 {
+			conds = append(conds, "NOT s.kept")
+		}
+		filter := ""
+		if len(conds) > 0 {
+			filter = "WHERE " + strings.Join(conds, " AND ")
 		}
 		err := db.Exec(`INSERT INTO records (id, workspace_id, connection_id, object, external_id, fields, hash, active, deleted,
 				deleted_at, source_updated_at, first_seen_at, last_seen_at, changed_at, seq, origin, version)

@@ -112,6 +112,42 @@ func TestRecordApply(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 3, st.Deleted)
 	})
+	t.Run("kept_records_stay_as_they_are_and_are_not_tombstoned", func(t *testing.T) {
+		s, set := setup(t)
+		_, err := apply(t, s, set, full, rec("1", "a"), rec("2", "b"), rec("3", "c"))
+		require.NoError(t, err)
+		before, err := s.Record(ctx, set, "2")
+		require.NoError(t, err)
+		a, err := s.StageRecords(ctx, set)
+		require.NoError(t, err)
+		require.NoError(t, a.Add(ctx, rec("1", "a changed")))
+		require.NoError(t, a.Add(ctx, rec("4", "d")))
+		require.NoError(t, a.Keep(ctx, "2"))
+		require.NoError(t, a.Keep(ctx, "9")) // not stored: nothing is created
+		st, err := a.Commit(ctx, full)
+		require.NoError(t, err)
+		require.Equal(t, domain.ApplyStats{Rows: 2, Inserted: 1, Updated: 1, Deleted: 1, Seq: st.Seq}, st)
+		require.ElementsMatch(t, []string{"1", "2", "4"}, liveIDs(t, s, set))
+		after, err := s.Record(ctx, set, "2")
+		require.NoError(t, err)
+		// It was in the listing, so it was seen; nothing else about it changed.
+		require.True(t, after.LastSeenAt.After(before.LastSeenAt))
+		after.LastSeenAt = before.LastSeenAt
+		require.Equal(t, before, after, "the kept record is not written")
+		_, err = s.Record(ctx, set, "9")
+		require.True(t, domain.IsCode(err, domain.CodeNotFound), "%v", err)
+
+		// Kept records alone change nothing and take no change number.
+		a, err = s.StageRecords(ctx, set)
+		require.NoError(t, err)
+		for _, id := range []string{"1", "2", "4"} {
+			require.NoError(t, a.Keep(ctx, id))
+		}
+		st, err = a.Commit(ctx, full)
+		require.NoError(t, err)
+		require.Equal(t, domain.ApplyStats{}, st)
+		require.ElementsMatch(t, []string{"1", "2", "4"}, liveIDs(t, s, set))
+	})
 	t.Run("discard_leaves_the_copy_as_it_was", func(t *testing.T) {
 		s, set := setup(t)
 		a, err := s.StageRecords(ctx, set)

@@ -42,6 +42,7 @@ type uploadError struct {
 	Line    int    `json:"line,omitempty"`
 	Column  string `json:"column,omitempty"`
 	Message string `json:"message"`
+	ID      string `json:"id,omitempty"`
 }
 
 func (r uploadRow) domain() domain.Upload {
@@ -60,7 +61,7 @@ func (r uploadRow) domain() domain.Upload {
 	_ = json.Unmarshal([]byte(r.Errors), &errs)
 	u.Errors = make([]domain.UploadRowError, len(errs))
 	for i, e := range errs {
-		u.Errors[i] = domain.UploadRowError{Row: e.Row, Line: e.Line, Column: e.Column, Message: e.Message}
+		u.Errors[i] = domain.UploadRowError(e)
 	}
 	return u
 }
@@ -79,7 +80,7 @@ func (s *Store) CreateUpload(ctx context.Context, u *domain.Upload) error {
 	kept := u.Errors[:min(len(u.Errors), domain.MaxUploadRowErrors)]
 	errs := make([]uploadError, len(kept))
 	for i, e := range kept {
-		errs[i] = uploadError{Row: e.Row, Line: e.Line, Column: e.Column, Message: e.Message}
+		errs[i] = uploadError(e)
 	}
 	b, err := json.Marshal(errs)
 	if err != nil {

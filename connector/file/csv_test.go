@@ -237,7 +237,7 @@ func TestReadCSVCustomActiveValues(t *testing.T) {
 		g := read(t, []byte("id;status\n1;A\n2;I\n3;whatever\n"), Options{}, Mapping{IDColumn: "id", ActiveColumn: "status", ActiveValues: []string{"a"}, InactiveValues: []string{"i"}})
 		require.NoError(t, g.err)
 		require.Equal(t, []string{"1", "2"}, g.ids())
-		require.Equal(t, []RowError{{Row: 4, Line: 4, Column: "status", Message: g.errs[0].Message}}, g.errs)
+		require.Equal(t, []RowError{{Row: 4, Line: 4, Column: "status", Message: g.errs[0].Message, ID: "3"}}, g.errs)
 	})
 }
 
@@ -250,27 +250,32 @@ func TestReadCSVRowErrors(t *testing.T) {
 		"3;bad date;yes;2024-13-45\n" +
 		"4;bad active;maybe;\n" +
 		"5;both bad;maybe;yesterday\n" +
-		"6;ok;;\n"
+		"6;ok;;\n" +
+		"2;dup and bad;maybe;\n"
 	g := read(t, []byte(data), Options{}, Mapping{IDColumn: "id", ActiveColumn: "active", UpdatedAtColumn: "updated"})
 	require.NoError(t, g.err)
 	require.Equal(t, []string{"1", "2", "6"}, g.ids())
 	require.Equal(t, []int{2, 4, 9}, g.rowNumbers())
+	// A fault in another column names the row's id, unless the id is at
+	// fault too.
 	type where struct {
-		row, line int
-		column    string
+		row, line  int
+		column, id string
 	}
 	var gotAt []where
 	for _, e := range g.errs {
-		gotAt = append(gotAt, where{e.Row, e.Line, e.Column})
+		gotAt = append(gotAt, where{e.Row, e.Line, e.Column, e.ID})
 		require.NotEmpty(t, e.Message)
 	}
 	require.Equal(t, []where{
-		{3, 3, "id"},
-		{5, 6, "id"}, // the quoted value of row 4 spans two lines
-		{6, 7, "updated"},
-		{7, 8, "active"},
-		{8, 9, "active"},
-		{8, 9, "updated"},
+		{3, 3, "id", ""},
+		{5, 6, "id", ""}, // the quoted value of row 4 spans two lines
+		{6, 7, "updated", "3"},
+		{7, 8, "active", "4"},
+		{8, 9, "active", "5"},
+		{8, 9, "updated", "5"},
+		{10, 11, "id", ""},
+		{10, 11, "active", ""},
 	}, gotAt)
 	require.Contains(t, g.errs[1].Message, "first seen in row 2")
 }

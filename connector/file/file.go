@@ -160,6 +160,9 @@ type RowError struct {
 	Line    int    `json:"line,omitempty"` // CSV: the text line the row starts on
 	Column  string `json:"column,omitempty"`
 	Message string `json:"message"`
+	// ID is the row's id when the fault is in another column and the id
+	// itself is good, so the row still names its record.
+	ID string `json:"id,omitempty"`
 }
 
 // Read streams every row of the file in r to fn, in file order, with the

@@ -120,14 +120,14 @@ func TestReadJSONRowErrors(t *testing.T) {
 	require.NoError(t, g.err)
 	require.Equal(t, []string{"1", "4"}, g.ids())
 	type where struct {
-		row    int
-		column string
+		row        int
+		column, id string
 	}
 	var gotAt []where
 	for _, e := range g.errs {
-		gotAt = append(gotAt, where{e.Row, e.Column})
+		gotAt = append(gotAt, where{e.Row, e.Column, e.ID})
 		require.Equal(t, e.Row, e.Line, "NDJSON rows are lines")
 	}
-	require.Equal(t, []where{{2, "id"}, {3, "id"}, {4, "id"}, {5, "at"}, {6, "on"}}, gotAt)
+	require.Equal(t, []where{{2, "id", ""}, {3, "id", ""}, {4, "id", ""}, {5, "at", "2"}, {6, "on", "3"}}, gotAt)
 	require.Contains(t, g.errs[2].Message, "first seen in row 1")
 }

@@ -59,12 +59,16 @@ func (j *jsonReader) object(obj map[string]any, n, line int) error {
 			return err
 		}
 	}
+	named := ""
+	if ok {
+		named = rec.ExternalID
+	}
 	if s.m.ActiveColumn != "" {
 		key, v := j.take(obj, s.m.ActiveColumn)
 		a, good := jsonActive(v, s.active)
 		if !good {
 			ok = false
-			if err := s.rowError(RowError{Row: n, Line: line, Column: key,
+			if err := s.badValue(named, RowError{Row: n, Line: line, Column: key,
 				Message: fmt.Sprintf("%s is not a known active value (%s)", jsonText(v), s.active.describe())}); err != nil {
 				return err
 			}
@@ -76,7 +80,7 @@ func (j *jsonReader) object(obj map[string]any, n, line int) error {
 		t, good := jsonTime(v)
 		if !good {
 			ok = false
-			if err := s.rowError(RowError{Row: n, Line: line, Column: key,
+			if err := s.badValue(named, RowError{Row: n, Line: line, Column: key,
 				Message: fmt.Sprintf("%s is not a date and time (use RFC 3339, e.g. 2024-03-31T14:05:00Z)", jsonText(v))}); err != nil {
 				return err
 			}

@@ -70,6 +70,13 @@ func (s *sink) checkID(id string, row, line int, column string) (ok bool, err er
 	return true, nil
 }
 
+// badValue records a fault in a value other than the id; id is the row's
+// id when that is good, "" when the row has an id error too.
+func (s *sink) badValue(id string, e RowError) error {
+	e.ID = id
+	return s.rowError(e)
+}
+
 // emit hands a good record to fn.
 func (s *sink) emit(row int, rec domain.Record) error {
 	if err := s.fn(row, rec); err != nil {
@@ -195,11 +202,15 @@ func (s *sink) stringRow(t *table, vals []string, row, line int) error {
 	if err != nil {
 		return err
 	}
+	named := ""
+	if ok {
+		named = rec.ExternalID
+	}
 	if t.active >= 0 {
 		a, good := s.active.parse(vals[t.active])
 		if !good {
 			ok = false
-			if err := s.rowError(RowError{Row: row, Line: line, Column: t.columns[t.active],
+			if err := s.badValue(named, RowError{Row: row, Line: line, Column: t.columns[t.active],
 				Message: fmt.Sprintf("%q is not a known active value (%s)", clip(vals[t.active]), s.active.describe())}); err != nil {
 				return err
 			}
@@ -210,7 +221,7 @@ func (s *sink) stringRow(t *table, vals []string, row, line int) error {
 		ts, good := parseTime(vals[t.updated], t.excel)
 		if !good {
 			ok = false
-			if err := s.rowError(RowError{Row: row, Line: line, Column: t.columns[t.updated],
+			if err := s.badValue(named, RowError{Row: row, Line: line, Column: t.columns[t.updated],
 				Message: fmt.Sprintf("%q is not a date and time (use e.g. 2024-03-31 14:05:00 or 31.03.2024)", clip(vals[t.updated]))}); err != nil {
 				return err
 			}
