@@ -2102,23 +2102,14 @@ type IfMatch = string
 // ItemIDPath defines model for ItemIDPath.
 type ItemIDPath = string
 
-// ItemIfMatch defines model for ItemIfMatch.
-type ItemIfMatch = string
-
 // Limit defines model for Limit.
 type Limit = int
 
 // ObjectName defines model for ObjectName.
 type ObjectName = string
 
-// RecordIfMatch defines model for RecordIfMatch.
-type RecordIfMatch = string
-
 // SyncIDPath defines model for SyncIDPath.
 type SyncIDPath = string
-
-// SyncIfMatch defines model for SyncIfMatch.
-type SyncIfMatch = string
 
 // SyncObjectPath defines model for SyncObjectPath.
 type SyncObjectPath = string
@@ -2226,7 +2217,9 @@ type CreateConnectionParams struct {
 
 // UpdateConnectionParams defines parameters for UpdateConnection.
 type UpdateConnectionParams struct {
-	// IfMatch The ETag last read; when it is stale the request answers 412 and changes nothing.
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2268,16 +2261,18 @@ type ApplyRecordBatchParams struct {
 
 // DeleteRecordParams defines parameters for DeleteRecord.
 type DeleteRecordParams struct {
-	// IfMatch Apply the write only while the record is at this version: the ETag a
-	// response gave (`"3"`), or `*` for any live record. Stale → 412, nothing changes.
-	IfMatch *RecordIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutRecordParams defines parameters for PutRecord.
 type PutRecordParams struct {
-	// IfMatch Apply the write only while the record is at this version: the ETag a
-	// response gave (`"3"`), or `*` for any live record. Stale → 412, nothing changes.
-	IfMatch *RecordIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // TestConnectionParams defines parameters for TestConnection.
@@ -2318,8 +2313,10 @@ type CreateSyncParams struct {
 
 // UpdateSyncParams defines parameters for UpdateSync.
 type UpdateSyncParams struct {
-	// IfMatch Apply the change only while the sync is at this version (the ETag a response gave, e.g. `"3"`). Stale → 412, nothing changes.
-	IfMatch *SyncIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ActOnItemsParams defines parameters for ActOnItems.
@@ -2336,8 +2333,10 @@ type AutoPairParams struct {
 
 // ActivateItemParams defines parameters for ActivateItem.
 type ActivateItemParams struct {
-	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
-	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -2345,8 +2344,10 @@ type ActivateItemParams struct {
 
 // CreateCounterpartParams defines parameters for CreateCounterpart.
 type CreateCounterpartParams struct {
-	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
-	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -2354,8 +2355,10 @@ type CreateCounterpartParams struct {
 
 // DeleteRemainingParams defines parameters for DeleteRemaining.
 type DeleteRemainingParams struct {
-	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
-	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -2363,8 +2366,10 @@ type DeleteRemainingParams struct {
 
 // DisableItemParams defines parameters for DisableItem.
 type DisableItemParams struct {
-	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
-	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -2372,8 +2377,10 @@ type DisableItemParams struct {
 
 // EnableItemParams defines parameters for EnableItem.
 type EnableItemParams struct {
-	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
-	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -2381,8 +2388,10 @@ type EnableItemParams struct {
 
 // PairItemParams defines parameters for PairItem.
 type PairItemParams struct {
-	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
-	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -2390,8 +2399,10 @@ type PairItemParams struct {
 
 // ResolveItemParams defines parameters for ResolveItem.
 type ResolveItemParams struct {
-	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
-	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -2399,8 +2410,10 @@ type ResolveItemParams struct {
 
 // RestoreItemParams defines parameters for RestoreItem.
 type RestoreItemParams struct {
-	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
-	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -2408,8 +2421,10 @@ type RestoreItemParams struct {
 
 // UnpairItemParams defines parameters for UnpairItem.
 type UnpairItemParams struct {
-	// IfMatch Act only while the item is at this version (the ETag a response gave, e.g. `"3"`, or `*`). Stale → 412, nothing changes.
-	IfMatch *ItemIfMatch `json:"If-Match,omitempty"`
+	// IfMatch Act only while the target is at this version: the ETag a response gave
+	// (`"3"`), or `*` for any existing one (for a hosted record: any live
+	// record). Stale → 412, nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IdempotencyKey Makes a retried POST safe; the first response is answered again for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -3292,7 +3307,7 @@ func (w *ServerInterfaceWrapper) DeleteRecord(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch RecordIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -3344,7 +3359,7 @@ func (w *ServerInterfaceWrapper) PutRecord(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch RecordIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -3579,7 +3594,7 @@ func (w *ServerInterfaceWrapper) UpdateSync(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch SyncIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -3799,7 +3814,7 @@ func (w *ServerInterfaceWrapper) ActivateItem(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch ItemIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -3866,7 +3881,7 @@ func (w *ServerInterfaceWrapper) CreateCounterpart(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch ItemIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -3933,7 +3948,7 @@ func (w *ServerInterfaceWrapper) DeleteRemaining(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch ItemIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -4000,7 +4015,7 @@ func (w *ServerInterfaceWrapper) DisableItem(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch ItemIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -4067,7 +4082,7 @@ func (w *ServerInterfaceWrapper) EnableItem(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch ItemIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -4134,7 +4149,7 @@ func (w *ServerInterfaceWrapper) PairItem(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch ItemIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -4201,7 +4216,7 @@ func (w *ServerInterfaceWrapper) ResolveItem(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch ItemIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -4268,7 +4283,7 @@ func (w *ServerInterfaceWrapper) RestoreItem(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch ItemIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
@@ -4367,7 +4382,7 @@ func (w *ServerInterfaceWrapper) UnpairItem(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
-		var IfMatch ItemIfMatch
+		var IfMatch IfMatch
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))

@@ -265,11 +265,11 @@ func errBadETag(field string) error {
 }
 
 // headerVersion reads the If-Match header: 0 when it is absent.
-func headerVersion[T ~string](h *T) (int64, error) {
+func headerVersion(h *IfMatch) (int64, error) {
 	if h == nil {
 		return 0, nil
 	}
-	v, ok := parseETag(string(*h))
+	v, ok := parseETag(*h)
 	if !ok {
 		return 0, errBadETag("header.If-Match")
 	}
