@@ -131,9 +131,6 @@ var actions = map[Category][]Action{
 // categoryOrder fixes the order of categories in messages.
 var categoryOrder = []Category{CategoryConflict, CategoryNew, CategoryDeleted, CategoryDisabled, CategorySynced, CategoryInactive}
 
-// Categories returns the six categories.
-func Categories() []Category { return slices.Clone(categoryOrder) }
-
 // AllowedActions returns the actions the item's category allows.
 func AllowedActions(item Item) []Action {
 	return slices.Clone(actions[item.Category])

@@ -178,11 +178,14 @@ func itemToRow(it domain.Item, shown bool, search string, left, right *domain.Re
 // both records, scanned without reflection.
 func (s *Store) Items(ctx context.Context, workspaceID, syncID, object string, f domain.ItemFilter, p domain.Page) ([]domain.ItemView, error) {
 	p = p.Normalized()
-	from, args := windowItems(workspaceID, syncID, object, f, p.After, p.Limit)
-	rows, err := s.reads.WithContext(ctx).Raw(`SELECT `+windowColumns+` FROM `+from+`
+	where, args := itemWhere(workspaceID, syncID, object, f, p.After)
+	// The limit is written into the statement, not bound: with a bound
+	// limit PostgreSQL cannot cost a prepared statement's generic plan and
+	// plans every page anew, which took longer than running it.
+	rows, err := s.reads.WithContext(ctx).Raw(`SELECT `+windowColumns+` FROM items i
 		LEFT JOIN records l ON l.id = i.left_record_id
 		LEFT JOIN records r ON r.id = i.right_record_id
-		ORDER BY i.id`, args...).Rows()
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id LIMIT `+strconv.Itoa(p.Limit), args...).Rows()
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -207,38 +210,14 @@ func (s *Store) Items(ctx context.Context, workspaceID, syncID, object string, f
 	return out, nil
 }
 
-// windowItems is the source of a window query, a subquery named i: the
-// shown items the filter matches, in id order after the cursor, at most
-// limit of them. The window's index leads with the category, so a query
-// over every category takes the first items of each and merges them: six
-// short index ranges instead of a second index on every item, which each
-// item write would pay for.
-//
-// The limit is written into the statement, not bound: with a bound limit
-// PostgreSQL cannot cost a prepared statement's generic plan and plans
-// every page anew, which took longer than running it.
-func windowItems(workspaceID, syncID, object string, f domain.ItemFilter, after string, limit int) (string, []any) {
-	where, args := itemWhere(workspaceID, syncID, object, f, after)
-	lim := strconv.Itoa(limit)
-	one := "SELECT * FROM items i WHERE " + strings.Join(where, " AND ") + " AND i.category = ? ORDER BY i.id LIMIT " + lim
-	if f.Category != "" {
-		return "(" + one + ") i", append(args, string(f.Category))
-	}
-	var parts []string
-	var all []any
-	for _, c := range domain.Categories() {
-		parts = append(parts, "SELECT * FROM ("+one+") c")
-		all = append(append(all, args...), string(c))
-	}
-	return "(SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") u ORDER BY id LIMIT " + lim + ") i", all
-}
-
-// itemWhere is the condition of a window query but its category, with its
-// arguments.
+// itemWhere is the condition of a window query, with its arguments.
 func itemWhere(workspaceID, syncID, object string, f domain.ItemFilter, after string) ([]string, []any) {
 	where := []string{"i.workspace_id = ?", "i.sync_id = ?", "i.object = ?", "i.shown = ?"}
 	args := []any{workspaceID, syncID, object, true}
 	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
+	if f.Category != "" {
+		add("i.category = ?", string(f.Category))
+	}
 	if f.Side != "" {
 		add("i.side = ?", string(f.Side))
 	}
@@ -261,9 +240,9 @@ func (s *Store) ItemIDs(ctx context.Context, workspaceID, syncID, object string,
 	if err := objectExists(db, workspaceID, syncID, object); err != nil {
 		return nil, err
 	}
-	from, args := windowItems(workspaceID, syncID, object, f, "", limit)
+	where, args := itemWhere(workspaceID, syncID, object, f, "")
 	var ids []string
-	err := db.Raw(`SELECT i.id FROM `+from+` ORDER BY i.id`, args...).Scan(&ids).Error
+	err := db.Raw(`SELECT i.id FROM items i WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id LIMIT `+strconv.Itoa(limit), args...).Scan(&ids).Error
 	return ids, translate(err)
 }
 
