@@ -20,8 +20,7 @@ type authHandlers struct {
 	passwords  *auth.Hasher
 	refreshTTL time.Duration
 	now        func() time.Time
-	perEmail   *throttle // failures per email and address
-	perAddress *throttle // failures per address, across emails (password spraying)
+	throttle   loginThrottle
 	// dummyHash is verified against when the email is unknown, so a login
 	// takes as long whether or not the account exists.
 	dummyHash string
@@ -35,7 +34,7 @@ func newAuthHandlers(d Deps) *authHandlers {
 	}
 	return &authHandlers{
 		store: d.Store, tokens: d.Tokens, passwords: d.Passwords, refreshTTL: ttl, now: d.Now,
-		perEmail: newThrottle(5, 15*time.Minute), perAddress: newThrottle(50, 15*time.Minute), dummyHash: dummy,
+		throttle: loginThrottle{d.Store}, dummyHash: dummy,
 	}
 }
 
@@ -49,11 +48,14 @@ func (h *authHandlers) Login(c echo.Context) error {
 	}
 	email := strings.ToLower(strings.TrimSpace(req.Email))
 	now := h.now()
-	emailKey, addrKey := email+"|"+c.RealIP(), c.RealIP()
-	if wait := max(h.perEmail.wait(emailKey, now), h.perAddress.wait(addrKey, now)); wait > 0 {
+	ctx, address := c.Request().Context(), c.RealIP()
+	wait, err := h.throttle.wait(ctx, email, address, now)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		return &domain.Error{Code: domain.CodeRateLimited, Message: "too many failed logins; try again later", RetryAfter: int(math.Ceil(wait.Seconds()))}
 	}
-	ctx := c.Request().Context()
 	u, err := h.store.UserByEmail(ctx, email)
 	if err != nil && !domain.IsCode(err, domain.CodeNotFound) {
 		return err
@@ -67,11 +69,14 @@ func (h *authHandlers) Login(c echo.Context) error {
 		return err
 	}
 	if u == nil || !ok {
-		h.perEmail.fail(emailKey, now)
-		h.perAddress.fail(addrKey, now)
+		if err := h.throttle.fail(ctx, email, address, now); err != nil {
+			return err
+		}
 		return errBadLogin
 	}
-	h.perEmail.succeed(emailKey)
+	if err := h.throttle.succeed(ctx, email, address); err != nil {
+		return err
+	}
 	_ = h.store.TouchLogin(ctx, u.ID, now)
 	return h.issue(c, u)
 }

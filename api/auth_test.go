@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
+	"syncd/api"
 	"syncd/auth"
 	"syncd/domain"
 )
@@ -42,6 +44,41 @@ func TestLogin(t *testing.T) {
 		require.NotEmpty(t, last.Header.Get("Retry-After"))
 		// Even the right password waits now: the attempt is not even checked.
 		ts.do("POST", "/v1/auth/login", "", map[string]string{"email": ts.Admin.Email, "password": ts.Admin.Password}).problem(429)
+	})
+	t.Run("every_replica_sees_the_failures", func(t *testing.T) {
+		ts := newServer(t)
+		e, err := api.NewServer(ts.deps) // a second server on the same database
+		require.NoError(t, err)
+		hs := httptest.NewServer(e)
+		t.Cleanup(hs.Close)
+		replica := *ts
+		replica.URL = hs.URL
+		for i := range 6 {
+			on := ts
+			if i%2 == 1 {
+				on = &replica
+			}
+			on.do("POST", "/v1/auth/login", "", map[string]string{"email": ts.Admin.Email, "password": "wrong-wrong"}).problem(401)
+		}
+		replica.do("POST", "/v1/auth/login", "", map[string]string{"email": ts.Admin.Email, "password": ts.Admin.Password}).problem(429)
+		ts.do("POST", "/v1/auth/login", "", map[string]string{"email": ts.Admin.Email, "password": ts.Admin.Password}).problem(429)
+		other := ts.do("POST", "/v1/auth/login", "", map[string]string{"email": "someone@example.com", "password": "x"})
+		require.Equal(t, 401, other.Status, "another email from the address is still checked")
+	})
+	t.Run("the_store_keeps_no_email_or_address", func(t *testing.T) {
+		ts := newServer(t)
+		ts.do("POST", "/v1/auth/login", "", map[string]string{"email": "typed-a-password@example.com", "password": "x"}).problem(401)
+		rows, err := ts.Store.SQL().Query("SELECT login_key FROM login_failures")
+		require.NoError(t, err)
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var k string
+			require.NoError(t, rows.Scan(&k))
+			require.Regexp(t, "^[0-9a-f]{64}$", k)
+			n++
+		}
+		require.Equal(t, 2, n, "one key per email and address, one per address")
 	})
 }
 

@@ -34,6 +34,7 @@ type Store interface {
 	domain.ActionStore
 	domain.AuditStore
 	domain.UploadStore
+	domain.LoginFailureStore
 	// Ready reports an error unless the database answers and is migrated.
 	Ready(ctx context.Context) error
 	// Dialect names the database ("sqlite" or "postgres").

@@ -1,75 +1,57 @@
 package api
 
 import (
-	"math"
-	"sync"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
+
+	"syncd/domain"
 )
 
-// throttle slows down repeated failed logins per key (email and address):
-// after a few free failures each further one doubles the wait, up to a cap.
-// It is per process; replicas each keep their own count.
-type throttle struct {
-	mu      sync.Mutex
-	free    int
-	max     time.Duration
-	entries map[string]*throttleEntry
+// Failed logins are slowed down per email and address, and per address
+// across emails (password spraying).
+var (
+	perEmail   = domain.LoginThrottle{Free: 5, Max: 15 * time.Minute}
+	perAddress = domain.LoginThrottle{Free: 50, Max: 15 * time.Minute}
+)
+
+// loginThrottle counts failed logins in the store, so every replica slows
+// down the same guessing. Keys are hashed: the store keeps no email or
+// address, nor whatever was typed into the email field.
+type loginThrottle struct {
+	store domain.LoginFailureStore
 }
 
-type throttleEntry struct {
-	failures int
-	until    time.Time
-	last     time.Time
-}
-
-const throttleMaxEntries = 100_000
-
-func newThrottle(free int, max time.Duration) *throttle {
-	return &throttle{free: free, max: max, entries: map[string]*throttleEntry{}}
-}
-
-// wait returns how long key must still wait before its next attempt.
-func (t *throttle) wait(key string, now time.Time) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if e, ok := t.entries[key]; ok && now.Before(e.until) {
-		return e.until.Sub(now)
+// loginKeys are the hashed keys of a login attempt: per email and address,
+// and per address.
+func loginKeys(email, address string) (emailKey, addressKey string) {
+	hash := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
 	}
-	return 0
+	return hash("email\x00" + email + "\x00" + address), hash("address\x00" + address)
 }
 
-// fail records a failed attempt for key.
-func (t *throttle) fail(key string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e, ok := t.entries[key]
-	if !ok || now.Sub(e.last) > t.max*4 {
-		if len(t.entries) >= throttleMaxEntries {
-			t.sweep(now)
-		}
-		e = &throttleEntry{}
-		t.entries[key] = e
+// wait returns how long the attempt must still wait.
+func (t loginThrottle) wait(ctx context.Context, email, address string, now time.Time) (time.Duration, error) {
+	ek, ak := loginKeys(email, address)
+	got, err := t.store.LoginFailures(ctx, []string{ek, ak})
+	if err != nil {
+		return 0, err
 	}
-	e.failures++
-	e.last = now
-	if over := e.failures - t.free; over > 0 {
-		d := time.Duration(math.Min(float64(time.Second)*math.Pow(2, float64(over-1)), float64(t.max)))
-		e.until = now.Add(d)
-	}
+	return max(perEmail.Wait(got[ek], now), perAddress.Wait(got[ak], now)), nil
 }
 
-// succeed forgets key's failures.
-func (t *throttle) succeed(key string) {
-	t.mu.Lock()
-	delete(t.entries, key)
-	t.mu.Unlock()
+// fail counts a failed attempt under both keys.
+func (t loginThrottle) fail(ctx context.Context, email, address string, now time.Time) error {
+	ek, ak := loginKeys(email, address)
+	return t.store.LoginFailed(ctx, []string{ek, ak}, now)
 }
 
-// sweep drops entries idle long enough to have reset anyway.
-func (t *throttle) sweep(now time.Time) {
-	for k, e := range t.entries {
-		if now.Sub(e.last) > t.max {
-			delete(t.entries, k)
-		}
-	}
+// succeed forgets the email's failures from this address; the address's
+// count across emails stays.
+func (t loginThrottle) succeed(ctx context.Context, email, address string) error {
+	ek, _ := loginKeys(email, address)
+	return t.store.LoginSucceeded(ctx, ek)
 }
