@@ -210,24 +210,83 @@ func insertItems(db *gorm.DB, items []itemRow) error {
 	return insertRows(db, "items", itemInsertColumns, rows)
 }
 
-// updateItems rewrites items: relinked ones (whose records changed) first
-// and in their order, then those that kept their records, leaving the
-// record columns (the first two) out. SQLite rewrites an index's entry
-// whenever a statement sets one of its columns, even to the value it had,
-// and most updates (an action, a record's new values) keep an item's
-// records.
-func updateItems(db *gorm.DB, relinked, kept []itemRow) error {
-	rows := func(items []itemRow, from int) [][]any {
-		out := make([][]any, len(items))
-		for i, r := range items {
-			out[i] = append([]any{r.ID}, itemValues(r)[from:]...)
+// keptItem is the new row of an item that kept its records, and the
+// category it had.
+type keptItem struct {
+	row         itemRow
+	wasCategory string
+}
+
+// itemUpdate is the item columns one update statement sets, and where
+// their values are in itemValues.
+type itemUpdate struct {
+	columns []column
+	at      []int
+}
+
+// itemUpdateOf sets every item column but the skipped ones.
+func itemUpdateOf(skip ...string) itemUpdate {
+	var u itemUpdate
+	for i, c := range itemColumns {
+		if !slices.Contains(skip, c.name) {
+			u.columns, u.at = append(u.columns, c), append(u.at, i)
 		}
-		return out
 	}
-	if err := updateRows(db, "items", itemColumns, rows(relinked, 0)); err != nil {
+	return u
+}
+
+func (u itemUpdate) write(db *gorm.DB, items []itemRow) error {
+	rows := make([][]any, len(items))
+	for i, r := range items {
+		vals := itemValues(r)
+		row := make([]any, 1, 1+len(u.at))
+		row[0] = r.ID
+		for _, j := range u.at {
+			row = append(row, vals[j])
+		}
+		rows[i] = row
+	}
+	return updateRows(db, "items", u.columns, rows)
+}
+
+// SQLite rewrites an index's entry whenever a statement sets one of its
+// columns, even to the value it had. Most updates (an action, a record's
+// new values) keep an item's records, and many keep its window place (the
+// category, and whether it is shown, which is whether it has a category),
+// so those columns are set only where they changed.
+var (
+	relinkedUpdate = itemUpdateOf()
+	movedUpdate    = itemUpdateOf("left_record_id", "right_record_id")
+	recategorised  = itemUpdateOf("left_record_id", "right_record_id", "shown")
+	stayedUpdate   = itemUpdateOf("left_record_id", "right_record_id", "category", "shown")
+)
+
+// updateItems rewrites items: relinked ones (whose records changed) first
+// and in their order, then those that kept their records.
+func updateItems(db *gorm.DB, relinked []itemRow, kept []keptItem) error {
+	if err := relinkedUpdate.write(db, relinked); err != nil {
 		return err
 	}
-	return updateRows(db, "items", itemColumns[2:], rows(kept, 2))
+	var moved, changed, stayed []itemRow
+	for _, k := range kept {
+		switch {
+		case k.row.Category == k.wasCategory:
+			stayed = append(stayed, k.row)
+		case (k.wasCategory != "") == k.row.Shown:
+			changed = append(changed, k.row)
+		default:
+			moved = append(moved, k.row)
+		}
+	}
+	for _, w := range []struct {
+		u     itemUpdate
+		items []itemRow
+	}{{movedUpdate, moved}, {recategorised, changed}, {stayedUpdate, stayed}} {
+		if err := w.u.write(db, w.items); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var itemKeyColumns = []column{{"item_id", "text"}, {"sync_id", "text"}, {"object", "text"}, {"side", "text"}, {"key_index", "integer"}, {"value", "text"}}

@@ -306,8 +306,8 @@ type reconciled struct {
 	queue          map[string]queued // what they had queued, as read
 	inserts        []itemRow
 	keys           []itemKeyRow
-	relinked       []itemRow // updates whose records changed
-	kept           []itemRow // updates that keep their records
+	relinked       []itemRow  // updates whose records changed
+	kept           []keptItem // updates that keep their records
 	ops            []domain.Operation
 	replaced       []string // the reconciler's planned operations of existing items, replaced
 	stale          []string // existing items whose keys are rewritten
@@ -353,7 +353,7 @@ func (r *reconciler) plan() (*reconciled, error) {
 			if w.was == nil || w.was.LeftRecordID != e.item.LeftRecordID || w.was.RightRecordID != e.item.RightRecordID {
 				p.relinked = append(p.relinked, e.row)
 			} else {
-				p.kept = append(p.kept, e.row)
+				p.kept = append(p.kept, keptItem{row: e.row, wasCategory: string(w.was.Category)})
 			}
 			p.replaced = append(p.replaced, p.queue[id].planned...)
 			if w.was == nil || !w.was.Linked() { // only unpaired items have match keys
