@@ -235,6 +235,7 @@ func itemUpdateOf(skip ...string) itemUpdate {
 	return u
 }
 
+// write updates the items' columns u sets.
 func (u itemUpdate) write(db *gorm.DB, items []itemRow) error {
 	rows := make([][]any, len(items))
 	for i, r := range items {
@@ -251,14 +252,14 @@ func (u itemUpdate) write(db *gorm.DB, items []itemRow) error {
 
 // SQLite rewrites an index's entry whenever a statement sets one of its
 // columns, even to the value it had. Most updates (an action, a record's
-// new values) keep an item's records, and many keep its window place (the
-// category, and whether it is shown, which is whether it has a category),
-// so those columns are set only where they changed.
+// new values) keep an item's records, and many keep its place in the
+// window (the category, and whether it is shown, which is whether it has a
+// category), so each of those columns is set only where it changed.
 var (
 	relinkedUpdate = itemUpdateOf()
-	movedUpdate    = itemUpdateOf("left_record_id", "right_record_id")
-	recategorised  = itemUpdateOf("left_record_id", "right_record_id", "shown")
-	stayedUpdate   = itemUpdateOf("left_record_id", "right_record_id", "category", "shown")
+	shownUpdate    = itemUpdateOf("left_record_id", "right_record_id")
+	categoryUpdate = itemUpdateOf("left_record_id", "right_record_id", "shown")
+	keptUpdate     = itemUpdateOf("left_record_id", "right_record_id", "category", "shown")
 )
 
 // updateItems rewrites items: relinked ones (whose records changed) first
@@ -267,26 +268,24 @@ func updateItems(db *gorm.DB, relinked []itemRow, kept []keptItem) error {
 	if err := relinkedUpdate.write(db, relinked); err != nil {
 		return err
 	}
-	var moved, changed, stayed []itemRow
+	var shown, category, same []itemRow
 	for _, k := range kept {
 		switch {
 		case k.row.Category == k.wasCategory:
-			stayed = append(stayed, k.row)
+			same = append(same, k.row)
 		case (k.wasCategory != "") == k.row.Shown:
-			changed = append(changed, k.row)
+			category = append(category, k.row)
 		default:
-			moved = append(moved, k.row)
+			shown = append(shown, k.row)
 		}
 	}
-	for _, w := range []struct {
-		u     itemUpdate
-		items []itemRow
-	}{{movedUpdate, moved}, {recategorised, changed}, {stayedUpdate, stayed}} {
-		if err := w.u.write(db, w.items); err != nil {
-			return err
-		}
+	if err := shownUpdate.write(db, shown); err != nil {
+		return err
 	}
-	return nil
+	if err := categoryUpdate.write(db, category); err != nil {
+		return err
+	}
+	return keptUpdate.write(db, same)
 }
 
 var itemKeyColumns = []column{{"item_id", "text"}, {"sync_id", "text"}, {"object", "text"}, {"side", "text"}, {"key_index", "integer"}, {"value", "text"}}
