@@ -15,3 +15,11 @@ func AfterReadAhead(t *testing.T, s *Store, f func()) bool {
 	t.Cleanup(func() { afterChunk = nil })
 	return s.actWorkers() == 1
 }
+
+// ReconcileInBatchesOf makes reconciles read n records of a side at a time
+// until t ends.
+func ReconcileInBatchesOf(t *testing.T, n int) {
+	was := batchRecords
+	batchRecords = n
+	t.Cleanup(func() { batchRecords = was })
+}

@@ -13,10 +13,13 @@ import (
 	"syncd/domain"
 )
 
-// reconcileBatch is how many changed records of each side one transaction
-// reconciles: large enough for bulk statements, small enough to keep the
-// object's lock short.
-const reconcileBatch = 2000
+// batchRecords is how many changed records of each side one transaction
+// reconciles: large enough that a batch's fixed cost (its transaction, the
+// object's lock, a dozen statements) is small beside its rows, small enough
+// to keep the object's lock short (a batch of 5,000 new records took about
+// 0.4 s on PostgreSQL; 2,000 made a first categorising 8% slower). A
+// variable only so that tests can make batches small.
+var batchRecords = 5000
 
 // ObjectRef names one object of one sync.
 type ObjectRef = domain.ObjectRef
@@ -101,11 +104,11 @@ func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time
 			// a range on the records_seq index.
 			var recs []recordRow
 			err := tx.db.Where("connection_id = ? AND object = ? AND (seq, id) > (?, ?)", c.conn, c.obj, *c.seq, *c.after).
-				Order("seq, id").Limit(reconcileBatch).Find(&recs).Error
+				Order("seq, id").Limit(batchRecords).Find(&recs).Error
 			if err != nil {
 				return translate(err)
 			}
-			if len(recs) == reconcileBatch {
+			if len(recs) == batchRecords {
 				more = true
 			}
 			if len(recs) > 0 {

@@ -279,3 +279,33 @@ func (f syncFixture) renameLeft(t *testing.T, name string) (domain.Item, []domai
 	require.NoError(t, err)
 	return items[0].Item, ops
 }
+
+// A reconcile goes through the changes batch by batch, each side's
+// records in change order, and pairs records that arrive in different
+// batches: what one batch left unpaired, a later one finds by its keys.
+func TestReconcileInBatches(t *testing.T) {
+	store.ReconcileInBatchesOf(t, 7)
+	f := newSyncFixture(t, storetest.New(t), true)
+	pairs(t, f, 40, "Left ", "Right ")
+	// Ten more on the right only, so the sides end in different batches.
+	var extra []domain.Record
+	for i := 40; i < 50; i++ {
+		s := strconv.Itoa(i)
+		extra = append(extra, kunde("k"+s, s, "Right "+s, s+"@x"))
+	}
+	_, err := apply(t, f.s, f.right, domain.ApplyOptions{Mode: domain.ApplyPartial}, extra...)
+	require.NoError(t, err)
+	n, err := f.s.ReconcileObject(context.Background(), f.ref, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, 90, n, "every record read once")
+	require.Equal(t, domain.Summary{Conflict: 40, NewRight: 10}, f.reconcile(t))
+
+	// The next run starts where the last one stopped: only the changes.
+	_, err = apply(t, f.s, f.left, domain.ApplyOptions{Mode: domain.ApplyPartial}, customer("c3", "3", "Right 3", "3@x"), customer("c45", "45", "Left 45", "45@x"))
+	require.NoError(t, err)
+	n, err = f.s.ReconcileObject(context.Background(), f.ref, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	require.Equal(t, domain.Summary{Conflict: 40, Synced: 1, NewRight: 9}, f.reconcile(t),
+		"c3 now agrees with k3; c45 pairs with k45, stored in an earlier run, and differs from it")
+}
