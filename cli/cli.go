@@ -73,7 +73,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // openStore connects to the configured database.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger, keyring *store.Keyring) (*store.Store, error) {
-	return store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, Keyring: keyring})
+	return store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, Keyring: keyring, MaxOpenConns: cfg.DBMaxConns})
 }
 
 func newHasher(cfg Config) *auth.Hasher {

@@ -3,10 +3,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ type Config struct {
 	Env                 string        `env:"SYNCD_ENV" envDefault:"development"`
 	Addr                string        `env:"SYNCD_ADDR" envDefault:":8080"`
 	DatabaseURL         string        `env:"DATABASE_URL"`
+	DBMaxConns          int           `env:"SYNCD_DB_MAX_CONNS" envDefault:"20"`
 	DataDir             string        `env:"SYNCD_DATA_DIR" envDefault:"./data"`
 	EncryptionKey       string        `env:"SYNCD_ENCRYPTION_KEY"`
 	JWTKey              string        `env:"SYNCD_JWT_KEY"`
@@ -46,6 +49,10 @@ type Config struct {
 // Production reports whether SYNCD_ENV=production, where missing keys are errors.
 func (c Config) Production() bool { return c.Env == "production" }
 
+// minDBConns is the smallest main pool that serves a bulk action's chunks
+// side by side, the worker and requests at once.
+const minDBConns = 8
+
 // loadConfig reads the configuration through getenv.
 func loadConfig(getenv func(string) string) (Config, error) {
 	var c Config
@@ -60,6 +67,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	if err := env.ParseWithOptions(&c, env.Options{Environment: vars}); err != nil {
+		// The library names the struct field; a person set the variable.
+		var pe env.ParseError
+		if errors.As(err, &pe) {
+			if f, ok := reflect.TypeFor[Config]().FieldByName(pe.Name); ok {
+				return c, fmt.Errorf("configuration: %s: %w", f.Tag.Get("env"), pe.Err)
+			}
+		}
 		return c, fmt.Errorf("configuration: %w", err)
 	}
 	if c.DatabaseURL == "" {
@@ -68,6 +82,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	switch {
 	case c.MassDeleteRatio < 0 || c.MassDeleteRatio > 1:
 		return c, fmt.Errorf("configuration: SYNCD_MASS_DELETE_RATIO must be between 0 and 1")
+	case c.DBMaxConns < minDBConns:
+		return c, fmt.Errorf("configuration: SYNCD_DB_MAX_CONNS must be at least %d", minDBConns)
 	case c.WindowCacheMB < 0:
 		return c, fmt.Errorf("configuration: SYNCD_WINDOW_CACHE_MB must not be negative")
 	case c.BodyLimit < 1024:
