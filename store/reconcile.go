@@ -146,7 +146,7 @@ type reconciler struct {
 	order   []string                  // item ids in the order first touched
 	pending []string                  // record ids to load besides the touched items'
 	stored  map[string]domain.Item    // the items as plan reconciled them
-	created int                       // how many items store inserted
+	created int                       // how many new items plan reconciled
 	held    map[string]bool           // items the action being planned queues a person's operation for
 }
 
