@@ -347,11 +347,11 @@ func deleteItem(db *gorm.DB, it domain.Item) error {
 // rows, in id order, until the transaction ends.
 func (r *reconciler) itemsByID(ids []string) (map[string]domain.Item, error) {
 	out := make(map[string]domain.Item, len(ids))
-	for chunk := range slices.Chunk(ids, idsPerQuery) {
+	for in := range inLists(r.db, ids) {
 		// "|| ''" keeps SQLite's planner on the primary key: offered the
 		// (sync_id, object, ...) indexes it scanned the whole object.
 		items, err := findItems(r.db, "workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ? ORDER BY id"+forUpdate(r.db),
-			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, inList(r.db, chunk))
+			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, in)
 		if err != nil {
 			return nil, err
 		}

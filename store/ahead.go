@@ -123,16 +123,16 @@ func (a *ahead) current(r *reconciler) (bool, error) {
 	}
 	var items, records versionSum
 	ids := slices.Collect(maps.Keys(a.items))
-	for chunk := range slices.Chunk(ids, idsPerQuery) {
+	for in := range inLists(r.db, ids) {
 		err := items.add(r.db.Table("items").Where("workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ?",
-			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, inList(r.db, chunk)))
+			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, in))
 		if err != nil {
 			return false, err
 		}
 	}
 	recIDs := slices.Collect(maps.Keys(a.records))
-	for chunk := range slices.Chunk(recIDs, idsPerQuery) {
-		if err := records.add(r.db.Table("records").Where("workspace_id = ? AND id IN ?", r.sync.WorkspaceID, inList(r.db, chunk))); err != nil {
+	for in := range inLists(r.db, recIDs) {
+		if err := records.add(r.db.Table("records").Where("workspace_id = ? AND id IN ?", r.sync.WorkspaceID, in)); err != nil {
 			return false, err
 		}
 	}

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -329,14 +331,18 @@ func updateRecords(db *gorm.DB, recs []recordRow) error {
 	return updateRows(db, "records", recordColumns, rows)
 }
 
-// inList is values for an "IN ?" of a query: on SQLite one JSON array that
-// json_each unpacks, which saves the driver a search for each of hundreds
-// of bound values and the parser hundreds of literals; on PostgreSQL the
-// values, bound. Text JSON cannot carry exactly (not UTF-8, or holding a
-// NUL) is bound as it is.
+// inList is values for an "IN ?" of a query, as one parameter: on
+// PostgreSQL a text array the server unnests, on SQLite one JSON array that
+// json_each unpacks. Either saves the driver and the parser hundreds of
+// bound values, which gorm would otherwise spell out one by one. On SQLite,
+// text JSON cannot carry exactly (not UTF-8, or holding a NUL) is bound as
+// it is.
 func inList(db *gorm.DB, values []string) any {
-	if db.Dialector.Name() == DialectPostgres || len(values) == 0 {
+	if len(values) == 0 {
 		return values
+	}
+	if db.Dialector.Name() == DialectPostgres {
+		return gorm.Expr("(SELECT unnest(?::text[]))", textArray(values))
 	}
 	for _, v := range values {
 		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
@@ -349,3 +355,26 @@ func inList(db *gorm.DB, values []string) any {
 	}
 	return gorm.Expr("(SELECT value FROM json_each(?))", string(b))
 }
+
+// inLists splits values into the arguments of "IN ?" (see inList) that one
+// query each takes: on PostgreSQL as many as a bulk statement's arrays, on
+// SQLite within its limit on bound parameters, for text JSON cannot carry.
+func inLists(db *gorm.DB, values []string) iter.Seq[any] {
+	n := idsPerQuery
+	if db.Dialector.Name() == DialectPostgres {
+		n = unnestChunk
+	}
+	return func(yield func(any) bool) {
+		for chunk := range slices.Chunk(values, n) {
+			if !yield(inList(db, chunk)) {
+				return
+			}
+		}
+	}
+}
+
+// textArray is a []string bound as one PostgreSQL text[] parameter: as a
+// driver.Valuer gorm passes it on whole instead of expanding it.
+type textArray []string
+
+func (a textArray) Value() (driver.Value, error) { return []string(a), nil }

@@ -198,8 +198,8 @@ func finishOperations(db *gorm.DB, done []domain.Completion, now time.Time) erro
 	for i, c := range done {
 		opIDs[i], itemIDs[i] = c.Op.ID, c.Op.ItemID
 	}
-	for chunk := range slices.Chunk(opIDs, idsPerQuery) {
-		err := db.Model(&operationRow{}).Where("id IN ?", inList(db, chunk)).Updates(map[string]any{
+	for in := range inLists(db, opIDs) {
+		err := db.Model(&operationRow{}).Where("id IN ?", in).Updates(map[string]any{
 			"status": string(domain.OpDone), "error": "", "lease_until": nil, "updated_at": now,
 		}).Error
 		if err != nil {
@@ -219,8 +219,8 @@ func finishOperations(db *gorm.DB, done []domain.Completion, now time.Time) erro
 		byStatus[st] = append(byStatus[st], id)
 	}
 	for st, ids := range byStatus {
-		for chunk := range slices.Chunk(ids, idsPerQuery) {
-			err := db.Model(&itemRow{}).Where("id IN ?", inList(db, chunk)).Updates(map[string]any{
+		for in := range inLists(db, ids) {
+			err := db.Model(&itemRow{}).Where("id IN ?", in).Updates(map[string]any{
 				"status": string(st), "error": "", "version": gorm.Expr("version + 1"), "updated_at": now,
 			}).Error
 			if err != nil {
@@ -334,12 +334,12 @@ func settleBases(db *gorm.DB, done []domain.Completion) error {
 		}
 		maps.Copy(settled[c.Op.ItemID], landed)
 	}
-	for chunk := range slices.Chunk(slices.Sorted(maps.Keys(settled)), idsPerQuery) {
+	for in := range inLists(db, slices.Sorted(maps.Keys(settled))) {
 		var bases []struct {
 			ID   string
 			Base *string
 		}
-		err := db.Raw("SELECT id, base FROM items WHERE workspace_id = ? AND id IN ? ORDER BY id"+forUpdate(db), done[0].Op.WorkspaceID, inList(db, chunk)).Scan(&bases).Error
+		err := db.Raw("SELECT id, base FROM items WHERE workspace_id = ? AND id IN ? ORDER BY id"+forUpdate(db), done[0].Op.WorkspaceID, in).Scan(&bases).Error
 		if err != nil {
 			return translate(err)
 		}

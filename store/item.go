@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -344,9 +343,9 @@ func asSeen(rec *domain.Record, active bool) *domain.Record {
 // scanned directly rather than through gorm's reflection.
 func recordsByID(db *gorm.DB, workspaceID string, ids []string) (map[string]*domain.Record, error) {
 	out := make(map[string]*domain.Record, len(ids))
-	for chunk := range slices.Chunk(ids, idsPerQuery) {
+	for in := range inLists(db, ids) {
 		rows, err := db.Raw(`SELECT id, connection_id, object, external_id, fields, hash, active, deleted, deleted_at,
-			source_updated_at, first_seen_at, last_seen_at, version FROM records WHERE workspace_id = ? AND id IN ?`, workspaceID, inList(db, chunk)).Rows()
+			source_updated_at, first_seen_at, last_seen_at, version FROM records WHERE workspace_id = ? AND id IN ?`, workspaceID, in).Rows()
 		if err != nil {
 			return nil, translate(err)
 		}

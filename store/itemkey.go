@@ -1,8 +1,6 @@
 package store
 
 import (
-	"slices"
-
 	"gorm.io/gorm"
 
 	"syncd/domain"
@@ -21,8 +19,8 @@ type itemKeyRow struct {
 func (itemKeyRow) TableName() string { return "item_keys" }
 
 func deleteKeys(db *gorm.DB, itemIDs []string) error {
-	for chunk := range slices.Chunk(itemIDs, idsPerQuery) {
-		if err := db.Where("item_id IN ?", inList(db, chunk)).Delete(&itemKeyRow{}).Error; err != nil {
+	for in := range inLists(db, itemIDs) {
+		if err := db.Where("item_id IN ?", in).Delete(&itemKeyRow{}).Error; err != nil {
 			return translate(err)
 		}
 	}
@@ -34,9 +32,9 @@ func deleteKeys(db *gorm.DB, itemIDs []string) error {
 func candidates(db *gorm.DB, syncID, object string, values map[int][]string) (map[string]*domain.Candidate, map[string]domain.Side, error) {
 	var hits []itemKeyRow
 	for idx, vals := range values {
-		for chunk := range slices.Chunk(vals, idsPerQuery) {
+		for in := range inLists(db, vals) {
 			var rows []itemKeyRow
-			err := db.Where("sync_id = ? AND object = ? AND key_index = ? AND value IN ?", syncID, object, idx, inList(db, chunk)).Find(&rows).Error
+			err := db.Where("sync_id = ? AND object = ? AND key_index = ? AND value IN ?", syncID, object, idx, in).Find(&rows).Error
 			if err != nil {
 				return nil, nil, translate(err)
 			}
@@ -53,16 +51,16 @@ func candidates(db *gorm.DB, syncID, object string, values map[int][]string) (ma
 	}
 	out := map[string]*domain.Candidate{}
 	sides := map[string]domain.Side{}
-	for chunk := range slices.Chunk(list, idsPerQuery) {
+	for in := range inLists(db, list) {
 		var keys []itemKeyRow
-		if err := db.Where("item_id IN ?", inList(db, chunk)).Find(&keys).Error; err != nil {
+		if err := db.Where("item_id IN ?", in).Find(&keys).Error; err != nil {
 			return nil, nil, translate(err)
 		}
 		var flags []struct {
 			ID         string
 			NoAutoPair bool
 		}
-		if err := db.Model(&itemRow{}).Select("id, no_auto_pair").Where("id IN ?", inList(db, chunk)).Scan(&flags).Error; err != nil {
+		if err := db.Model(&itemRow{}).Select("id, no_auto_pair").Where("id IN ?", in).Scan(&flags).Error; err != nil {
 			return nil, nil, translate(err)
 		}
 		for _, f := range flags {

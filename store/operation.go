@@ -87,8 +87,8 @@ func insertOps(db *gorm.DB, ops []domain.Operation, plannedBy string, now time.T
 // replacePlanned swaps the reconciler's pending operations (by id, as
 // queuedOps found them) for ops. One a worker claimed since stays.
 func replacePlanned(db *gorm.DB, opIDs []string, ops []domain.Operation, now time.Time) error {
-	for chunk := range slices.Chunk(opIDs, idsPerQuery) {
-		err := db.Where("id IN ? AND status = ?", inList(db, chunk), string(domain.OpPending)).Delete(&operationRow{}).Error
+	for in := range inLists(db, opIDs) {
+		err := db.Where("id IN ? AND status = ?", in, string(domain.OpPending)).Delete(&operationRow{}).Error
 		if err != nil {
 			return translate(err)
 		}
@@ -123,10 +123,10 @@ func queuedOps(db *gorm.DB, itemIDs []string) (map[string]queued, error) {
 		err := queuedOpsPostgres(db, itemIDs, add)
 		return sortedQueue(out), err
 	}
-	for chunk := range slices.Chunk(itemIDs, idsPerQuery) {
+	for in := range inLists(db, itemIDs) {
 		var rows []struct{ ID, ItemID, Status, PlannedBy string }
 		err := db.Model(&operationRow{}).Select("id, item_id, status, planned_by").
-			Where("item_id IN ? AND status IN ?", inList(db, chunk), queuedStatuses).Scan(&rows).Error
+			Where("item_id IN ? AND status IN ?", in, queuedStatuses).Scan(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}

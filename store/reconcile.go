@@ -245,8 +245,8 @@ func (r *reconciler) effective(side domain.Side, rec domain.Record) *domain.Reco
 // itemsOf loads the items holding any of the records in column.
 func (r *reconciler) itemsOf(column string, recordIDs []string) ([]domain.Item, error) {
 	var out []domain.Item
-	for chunk := range slices.Chunk(recordIDs, idsPerQuery) {
-		items, err := findItems(r.db, "sync_id = ? AND object = ? AND "+column+" IN ?", r.sync.ID, r.obj.Name, inList(r.db, chunk))
+	for in := range inLists(r.db, recordIDs) {
+		items, err := findItems(r.db, "sync_id = ? AND object = ? AND "+column+" IN ?", r.sync.ID, r.obj.Name, in)
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"strings"
 	"time"
 
@@ -138,9 +137,9 @@ func (s *Store) Records(ctx context.Context, set domain.RecordSet, f domain.Reco
 // recordsByExternalID loads a set's records by their external ids.
 func recordsByExternalID(db *gorm.DB, set domain.RecordSet, ids []string) (map[string]*domain.Record, error) {
 	out := map[string]*domain.Record{}
-	for chunk := range slices.Chunk(ids, idsPerQuery) {
+	for in := range inLists(db, ids) {
 		var rows []recordRow
-		err := db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND external_id IN ?", set.WorkspaceID, set.ConnectionID, set.Object, inList(db, chunk)).Find(&rows).Error
+		err := db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND external_id IN ?", set.WorkspaceID, set.ConnectionID, set.Object, in).Find(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}
