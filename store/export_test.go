@@ -23,3 +23,18 @@ func ReconcileInBatchesOf(t *testing.T, n int) {
 	batchRecords = n
 	t.Cleanup(func() { batchRecords = was })
 }
+
+// AfterBatchReadAhead makes f run between two batches of a reconcile, once
+// the next batch was read ahead, with the ids of the left records read,
+// until t ends.
+func AfterBatchReadAhead(t *testing.T, f func(left []string)) {
+	afterBatch = func(next *batchAhead) {
+		next.wait()
+		var ids []string
+		for _, r := range next.sides[0].records {
+			ids = append(ids, r.ID)
+		}
+		f(ids)
+	}
+	t.Cleanup(func() { afterBatch = nil })
+}

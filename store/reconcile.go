@@ -50,12 +50,18 @@ func (s *Store) BehindObjects(ctx context.Context) ([]ObjectRef, error) {
 
 // ReconcileObject brings an object's items up to date with every record
 // change since its last run, batch by batch, and returns how many records it
-// read. Only changed records and their items are touched.
+// read. Only changed records and their items are touched. While a batch
+// writes, the next batch's records are read and decoded on another
+// connection (see batchAhead).
 func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Time) (int, error) {
 	total, created, analyzed := 0, 0, 0
+	var pre *batchAhead
 	for {
-		n, c, more, err := s.reconcileBatch(ctx, ref, utc(now))
-		total, created = total+n, created+c
+		n, c, next, err := s.reconcileBatch(ctx, ref, utc(now), pre)
+		total, created, pre = total+n, created+c, next
+		if afterBatch != nil && pre != nil {
+			afterBatch(pre)
+		}
 		// A first upload grows the window from nothing by a million rows;
 		// fresh statistics keep the planner on the indexes as it grows.
 		// Changes to existing items do not call for them.
@@ -63,7 +69,8 @@ func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Tim
 			s.analyze(ctx, "items", "item_keys")
 			analyzed = created
 		}
-		if err != nil || !more {
+		if err != nil || pre == nil {
+			pre.wait()
 			if total > 0 {
 				s.OperationsQueued()
 			}
@@ -72,9 +79,15 @@ func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Tim
 	}
 }
 
+// afterBatch, when a test sets it, runs between two batches of a
+// reconcile with the next batch read ahead.
+var afterBatch func(next *batchAhead)
+
 // reconcileBatch reconciles the next batch of an object's record changes
-// and returns how many records it read and how many items it created.
-func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time) (n, created int, more bool, err error) {
+// and returns how many records it read and how many items it created, and,
+// when more changes wait, the next batch being read ahead. pre is this
+// batch read ahead, or nil.
+func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time, pre *batchAhead) (n, created int, next *batchAhead, err error) {
 	err = s.InTx(ctx, func(tx *Store) error {
 		var objs []syncObjectRow
 		// Another replica reconciling this object holds the row: leave it to it.
@@ -89,49 +102,45 @@ func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time
 		}
 		r := newReconciler(tx.db, *sy, objs[0].domain(), now)
 		row := objs[0]
-		sides := []struct {
-			side      domain.Side
-			conn, obj string
-			seq       *int64
-			after     *string
-		}{
-			{domain.SideLeft, sy.LeftConnectionID, row.LeftObject, &row.LeftSeq, &row.LeftAfter},
-			{domain.SideRight, sy.RightConnectionID, row.RightObject, &row.RightSeq, &row.RightAfter},
+		positions := [2]changesFrom{
+			{sy.LeftConnectionID, row.LeftObject, row.LeftSeq, row.LeftAfter},
+			{sy.RightConnectionID, row.RightObject, row.RightSeq, row.RightAfter},
 		}
-		for _, c := range sides {
-			// (seq, id) is the reading position: many records share one
-			// change number, so the id breaks the tie; the row comparison is
-			// a range on the records_seq index.
-			var recs []recordRow
-			err := tx.db.Where("connection_id = ? AND object = ? AND (seq, id) > (?, ?)", c.conn, c.obj, *c.seq, *c.after).
-				Order("seq, id").Limit(batchRecords).Find(&recs).Error
-			if err != nil {
-				return translate(err)
-			}
-			if len(recs) == batchRecords {
-				more = true
-			}
-			if len(recs) > 0 {
-				last := recs[len(recs)-1]
-				*c.seq, *c.after = last.Seq, last.ID
-			}
-			n += len(recs)
-			if err := r.changed(c.side, recs); err != nil {
+		var batch [2]changes
+		more := false
+		for i, from := range positions {
+			if batch[i], err = pre.take(tx.db, i, from); err != nil {
 				return err
 			}
+			more = more || len(batch[i].records) == batchRecords
+			n += len(batch[i].records)
+			positions[i] = batch[i].next
 		}
 		if n == 0 {
 			return nil
+		}
+		if more {
+			next = s.readBatchAhead(ctx, positions)
+		}
+		for i, side := range []domain.Side{domain.SideLeft, domain.SideRight} {
+			if err := r.changed(side, batch[i].records); err != nil {
+				return err
+			}
 		}
 		tx.windowChanged(ref.WorkspaceID)
 		if err := r.flush(); err != nil {
 			return err
 		}
 		created = r.created
+		left, right := positions[0], positions[1]
 		return translate(tx.db.Model(&syncObjectRow{}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).
-			Updates(map[string]any{"left_seq": row.LeftSeq, "left_after": row.LeftAfter, "right_seq": row.RightSeq, "right_after": row.RightAfter}).Error)
+			Updates(map[string]any{"left_seq": left.seq, "left_after": left.after, "right_seq": right.seq, "right_after": right.after}).Error)
 	})
-	return n, created, more, err
+	if err != nil && next != nil {
+		next.wait()
+		next = nil
+	}
+	return n, created, next, err
 }
 
 // reconciler collects the items one batch of record changes touches, pairs
@@ -188,23 +197,14 @@ func recordColumn(side domain.Side) string {
 
 // changed takes one side's changed records: their items are touched, and a
 // live record with no item becomes a new unpaired one.
-func (r *reconciler) changed(side domain.Side, recs []recordRow) error {
+func (r *reconciler) changed(side domain.Side, recs []domain.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	decoded := make([]*domain.Record, len(recs))
-	err := inParallel(len(recs), func(i int) error {
-		rec, err := recs[i].domain(nil)
-		decoded[i] = r.effective(side, rec)
-		return err
-	})
-	if err != nil {
-		return err
-	}
 	ids := make([]string, len(recs))
-	for i, row := range recs {
-		r.records[row.ID] = decoded[i]
-		ids[i] = row.ID
+	for i, rec := range recs {
+		r.records[rec.ID] = r.effective(side, rec)
+		ids[i] = rec.ID
 	}
 	existing, err := r.itemsOf(recordColumn(side), ids)
 	if err != nil {

@@ -309,3 +309,53 @@ func TestReconcileInBatches(t *testing.T) {
 	require.Equal(t, domain.Summary{Conflict: 40, Synced: 1, NewRight: 9}, f.reconcile(t),
 		"c3 now agrees with k3; c45 pairs with k45, stored in an earlier run, and differs from it")
 }
+
+// A record that changes after the batch holding it was read ahead is not
+// reconciled as it was read: the batch reads again, and the record's new
+// version waits for its own turn.
+func TestReconcileReadAheadIsCurrent(t *testing.T) {
+	store.ReconcileInBatchesOf(t, 7)
+	f := newSyncFixture(t, storetest.New(t), true)
+	pairs(t, f, 40, "Left ", "Right ")
+	require.Equal(t, domain.Summary{Conflict: 40}, f.reconcile(t))
+
+	var agree []domain.Record
+	for i := range 40 {
+		s := strconv.Itoa(i)
+		agree = append(agree, customer("c"+s, s, "Right "+s, s+"@x"))
+	}
+	_, err := apply(t, f.s, f.left, domain.ApplyOptions{Mode: domain.ApplyPartial}, agree...)
+	require.NoError(t, err)
+
+	category := func(recordID string) string {
+		var c string
+		require.NoError(t, f.s.SQL().QueryRow(`SELECT category FROM items WHERE left_record_id = $1`, recordID).Scan(&c))
+		return c
+	}
+	var late string // changed again once the batch holding it was read ahead
+	batches := 0
+	store.AfterBatchReadAhead(t, func(next []string) {
+		batches++
+		switch batches {
+		case 1:
+			require.NotEmpty(t, next)
+			late = next[0]
+			var ext, num string
+			require.NoError(t, f.s.SQL().QueryRow(`SELECT external_id FROM records WHERE id = $1`, late).Scan(&ext))
+			num = ext[1:]
+			_, err := apply(t, f.s, f.left, domain.ApplyOptions{Mode: domain.ApplyPartial}, customer(ext, num, "Late "+num, num+"@x"))
+			require.NoError(t, err)
+		case 2:
+			require.Equal(t, string(domain.CategoryConflict), category(late),
+				"the batch read ahead took the late record's version from before its change")
+		}
+	})
+	n, err := f.s.ReconcileObject(context.Background(), f.ref, time.Now())
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, batches, 2)
+	require.Equal(t, 40, n, "every record read once, the late one in its new version")
+	require.Equal(t, string(domain.CategoryConflict), category(late))
+	sum, err := f.s.Summary(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object)
+	require.NoError(t, err)
+	require.Equal(t, domain.Summary{Synced: 39, Conflict: 1}, sum)
+}
