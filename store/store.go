@@ -243,7 +243,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		changed = new([]string)
 		defer func() { s.versions.bump(*changed...) }()
 	}
-	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	db, release, err := s.txConn(ctx, outer)
+	if err != nil {
+		return translate(err)
+	}
+	defer release()
+	return translate(db.Transaction(func(tx *gorm.DB) error {
 		err := fn(&Store{db: tx, reads: tx, dialect: s.dialect, url: s.url, path: s.path, keyring: s.keyring,
 			hooks: s.hooks, versions: s.versions, changed: changed, writes: s.writes})
 		if err != nil || !outer {
@@ -251,6 +256,31 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		}
 		return announce(tx, *changed)
 	}))
+}
+
+// copyConnKey is the context key of the connection a PostgreSQL
+// transaction runs on: database/sql does not give a transaction's
+// connection out, and bulk inserts inside it need that to COPY.
+type copyConnKey struct{}
+
+// txConn is the database to begin a transaction on and the function that
+// releases it. On PostgreSQL an outer transaction gets a connection of its
+// own, carried in the context for COPY (see copyRows); a nested one keeps
+// its transaction's.
+func (s *Store) txConn(ctx context.Context, outer bool) (*gorm.DB, func(), error) {
+	if s.dialect != DialectPostgres {
+		return s.db.WithContext(ctx), func() {}, nil
+	}
+	if !outer {
+		return s.db.WithContext(context.WithValue(ctx, copyConnKey{}, s.db.Statement.Context.Value(copyConnKey{}))), func() {}, nil
+	}
+	conn, err := s.SQL().Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := s.db.WithContext(context.WithValue(ctx, copyConnKey{}, conn))
+	db.Statement.ConnPool = conn
+	return db, func() { _ = conn.Close() }, nil
 }
 
 // lockWrites waits for this process's turn to write on SQLite and returns

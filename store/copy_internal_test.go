@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"syncd/domain"
+)
+
+// Rows a PostgreSQL transaction COPYs read back as the array INSERT outside
+// one writes them, and a duplicate key in a COPY is a conflict that rolls
+// the transaction back.
+func TestCopyRowsInATransaction(t *testing.T) {
+	url := os.Getenv("TEST_DATABASE_URL")
+	if url == "" {
+		t.Skip("COPY is PostgreSQL's; set TEST_DATABASE_URL")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	table := "copy_" + hex.EncodeToString(b)
+	db := s.db.WithContext(ctx)
+	if err := db.Exec("CREATE TABLE " + table + " (id text PRIMARY KEY, s text, p text, b boolean, n bigint, at timestamptz)").Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.db.Exec("DROP TABLE " + table).Error })
+
+	at := time.Date(2026, 3, 1, 12, 30, 0, 123456000, time.UTC)
+	rows := []litRow{
+		{S: "plain", P: ptr("x"), B: true, N: 1, At: at},
+		{S: "", P: nil, N: 0, At: at},
+		{S: "it's \\N\t\n", P: ptr("''"), N: -42, At: at},
+		{S: "æøå äöüß 🚀", P: ptr("\\'\""), N: 1 << 62, At: at},
+		{S: "NULL", P: ptr("null"), At: at.Add(time.Hour)},
+	}
+	values := func(prefix string) [][]any {
+		out := make([][]any, len(rows))
+		for i, r := range rows {
+			out[i] = []any{prefix + strconv.Itoa(i), r.S, r.P, r.B, r.N, r.At}
+		}
+		return out
+	}
+	if err := insertRows(db, table, litColumns, values("array ")); err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx, func(tx *Store) error {
+		if _, ok := tx.db.Statement.Context.Value(copyConnKey{}).(*sql.Conn); !ok {
+			t.Fatal("the transaction carries no connection to COPY on")
+		}
+		return insertRows(tx.db, table, litColumns, values("copy "))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(prefix string) []litRow {
+		var out []litRow
+		if err := db.Raw("SELECT s, p, b, n, at FROM "+table+" WHERE id LIKE ? ORDER BY id", prefix+"%").Scan(&out).Error; err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	copied, inserted := read("copy "), read("array ")
+	if len(copied) != len(rows) || len(inserted) != len(rows) {
+		t.Fatalf("COPY stored %d rows, the array INSERT %d, of %d", len(copied), len(inserted), len(rows))
+	}
+	for i, want := range rows {
+		got := copied[i]
+		if got.S != want.S || (got.P == nil) != (want.P == nil) || (got.P != nil && *got.P != *want.P) ||
+			got.B != want.B || got.N != want.N || !got.At.Equal(want.At) {
+			t.Fatalf("row %d: wrote %+v, COPY read back %+v", i, want, got)
+		}
+	}
+
+	err = s.InTx(ctx, func(tx *Store) error {
+		if err := insertRows(tx.db, table, litColumns, values("new ")); err != nil {
+			return err
+		}
+		return insertRows(tx.db, table, litColumns, values("copy "))
+	})
+	if domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatalf("a duplicate key in a COPY: got %v, want a conflict", err)
+	}
+	if n := len(read("new ")); n != 0 {
+		t.Fatalf("the failed transaction left %d rows", n)
+	}
+}
