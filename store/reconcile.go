@@ -69,8 +69,7 @@ func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Tim
 			s.analyze(ctx, "items", "item_keys")
 			analyzed = created
 		}
-		if err != nil || pre == nil {
-			pre.wait()
+		if err != nil || pre == nil { // a failed batch reads nothing ahead
 			if total > 0 {
 				s.OperationsQueued()
 			}
