@@ -57,6 +57,9 @@ func (s *Store) ReconcileObject(ctx context.Context, ref ObjectRef, now time.Tim
 	total, created, analyzed := 0, 0, 0
 	var pre *batchAhead
 	for {
+		// Wait for the read-ahead before taking a connection for the
+		// batch: it needs one of its own from the same pool.
+		pre.wait()
 		n, c, next, err := s.reconcileBatch(ctx, ref, utc(now), pre)
 		total, created, pre = total+n, created+c, next
 		if afterBatch != nil && pre != nil {

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,9 +22,12 @@ type syncFixture struct {
 	left, right domain.RecordSet
 }
 
+// fixtures numbers the fixtures' owners, so that one store holds several.
+var fixtures atomic.Int64
+
 func newSyncFixture(t testing.TB, s *store.Store, autoPair bool) syncFixture {
 	t.Helper()
-	w, _ := workspace(t, s, "sync@example.com")
+	w, _ := workspace(t, s, fmt.Sprintf("sync%d@example.com", fixtures.Add(1)))
 	l, r := connection(t, s, w.ID), connection(t, s, w.ID)
 	sy := &domain.Sync{WorkspaceID: w.ID, Name: "crm", LeftConnectionID: l, RightConnectionID: r}
 	*sy = sy.WithDefaults()
@@ -358,4 +363,39 @@ func TestReconcileReadAheadIsCurrent(t *testing.T) {
 	sum, err := f.s.Summary(context.Background(), f.ref.WorkspaceID, f.ref.SyncID, f.ref.Object)
 	require.NoError(t, err)
 	require.Equal(t, domain.Summary{Synced: 39, Conflict: 1}, sum)
+}
+
+// Reconciles that read ahead never wait for a connection while holding
+// one: with a pool of two, three objects reconciled at once in many batches
+// all finish.
+func TestReconcileReadAheadOnASmallPool(t *testing.T) {
+	store.ReconcileInBatchesOf(t, 7)
+	k, err := store.ParseKeyring(storetest.KeyringSpec)
+	require.NoError(t, err)
+	s, err := store.Open(context.Background(), storetest.NewURL(t), store.Options{MaxOpenConns: 2, Keyring: k})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	_, err = s.Migrate(context.Background())
+	require.NoError(t, err)
+	var objects []syncFixture
+	for range 3 {
+		f := newSyncFixture(t, s, true)
+		pairs(t, f, 40, "Left ", "Right ")
+		objects = append(objects, f)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errs := make(chan error, len(objects))
+	for _, f := range objects {
+		go func() {
+			_, err := s.ReconcileObject(ctx, f.ref, time.Now())
+			errs <- err
+		}()
+	}
+	for range objects {
+		require.NoError(t, <-errs)
+	}
+	for _, f := range objects {
+		require.Equal(t, domain.Summary{Conflict: 40}, f.reconcile(t))
+	}
 }
