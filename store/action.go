@@ -47,6 +47,9 @@ func (s *Store) Act(ctx context.Context, workspaceID, syncID, object string, ite
 					after = s.readAhead(ctx, ref, part(i+1), req, ifVersion)
 				}
 				chunk := part(i)
+				if pre != nil { // wait outside the transaction: it reads on a connection of its own
+					<-pre.done
+				}
 				res, err := s.actOnce(ctx, ref, chunk, req, ifVersion, pre)
 				if err != nil {
 					res = make([]domain.ActionResult, len(chunk))
