@@ -379,9 +379,9 @@ func inList(db *gorm.DB, values []string) any {
 	return gorm.Expr("(SELECT value FROM json_each(?))", string(b))
 }
 
-// inLists splits values into the arguments of "IN ?" (see inList) that one
-// query each takes: on PostgreSQL as many as a bulk statement's arrays, on
-// SQLite within its limit on bound parameters, for text JSON cannot carry.
+// inLists splits values into the arguments of "IN ?" (see inList), one per
+// query: on PostgreSQL as many values as a bulk statement's arrays hold, on
+// SQLite few enough to bind one by one where JSON cannot carry them.
 func inLists(db *gorm.DB, values []string) iter.Seq[any] {
 	n := idsPerQuery
 	if db.Dialector.Name() == DialectPostgres {

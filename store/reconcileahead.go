@@ -94,7 +94,7 @@ func (s *Store) readBatchAhead(ctx context.Context, positions [2]changesFrom) *b
 // current, else read now.
 func (a *batchAhead) take(db *gorm.DB, i int, from changesFrom) (changes, error) {
 	if a != nil {
-		<-a.done
+		a.wait()
 		if a.err == nil && a.from[i] == from {
 			top, err := topSeq(db, from.conn, from.object)
 			if err != nil {
@@ -108,7 +108,7 @@ func (a *batchAhead) take(db *gorm.DB, i int, from changesFrom) (changes, error)
 	return readChanges(db, from)
 }
 
-// wait lets a read ahead that will not be taken finish.
+// wait blocks until the read ahead has finished.
 func (a *batchAhead) wait() {
 	if a != nil {
 		<-a.done
