@@ -132,7 +132,7 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 	if err != nil {
 		return nil, err
 	}
-	r := newReconciler(db, *sy, objs[0].domain(), req.Now)
+	r := newReconciler(db, *sy, objs[0], req.Now)
 	p, err := r.planned(ids, req, ifVersion, pre)
 	if err != nil {
 		return nil, err
@@ -351,9 +351,7 @@ func deleteItem(db *gorm.DB, it domain.Item) error {
 func (r *reconciler) itemsByID(ids []string) (map[string]domain.Item, error) {
 	out := make(map[string]domain.Item, len(ids))
 	for in := range inLists(r.db, ids) {
-		// "|| ''" keeps SQLite's planner on the primary key: offered the
-		// (sync_id, object, ...) indexes it scanned the whole object.
-		items, err := findItems(r.db, "workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ? ORDER BY id"+forUpdate(r.db),
+		items, err := findItems(r.db, "workspace_id = ? AND sync_id = ? AND object = ? AND id IN ? ORDER BY id"+forUpdate(r.db),
 			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, in)
 		if err != nil {
 			return nil, err

@@ -36,17 +36,20 @@ func (s *Store) readAhead(ctx context.Context, ref ObjectRef, ids []string, req 
 	go func() {
 		defer close(a.done)
 		db := s.db.WithContext(ctx)
-		sy, objs, err := loadSync(db, ref.WorkspaceID, ref.SyncID)
+		sy, _, err := loadSync(db, ref.WorkspaceID, ref.SyncID)
 		if err != nil {
 			a.err = err
 			return
 		}
-		i := slices.IndexFunc(objs, func(o domain.Object) bool { return o.Name == ref.Object })
-		if i < 0 {
-			a.err = domain.Errorf(domain.CodeNotFound, "object not found")
+		var objs []syncObjectRow
+		if a.err = translate(db.Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).Find(&objs).Error); a.err != nil {
 			return
 		}
-		r := newReconciler(db, *sy, objs[i], req.Now)
+		if len(objs) == 0 {
+			a.err = errNoObject
+			return
+		}
+		r := newReconciler(db, *sy, objs[0], req.Now)
 		if a.items, a.err = r.itemsByID(ids); a.err == nil {
 			a.err = r.loadFor(a.items)
 		}
@@ -54,7 +57,7 @@ func (s *Store) readAhead(ctx context.Context, ref ObjectRef, ids []string, req 
 			a.plan, a.err = r.planAct(ids, a.items, req, ifVersion)
 		}
 		// Every record the plan read is checked with the items.
-		a.sync, a.obj, a.records = *sy, objs[i], r.records
+		a.sync, a.obj, a.records = *sy, r.obj, r.records
 	}()
 	return a
 }
@@ -124,7 +127,7 @@ func (a *ahead) current(r *reconciler) (bool, error) {
 	var items, records versionSum
 	ids := slices.Collect(maps.Keys(a.items))
 	for in := range inLists(r.db, ids) {
-		err := items.add(r.db.Table("items").Where("workspace_id = ? AND sync_id || '' = ? AND object || '' = ? AND id IN ?",
+		err := items.add(r.db.Table("items").Where("workspace_id = ? AND sync_id = ? AND object = ? AND id IN ?",
 			r.sync.WorkspaceID, r.sync.ID, r.obj.Name, in))
 		if err != nil {
 			return false, err

@@ -52,7 +52,7 @@ func (r *reconciler) autoPair() error {
 	for round := 0; round < 2 && len(next) > 0; round++ {
 		values := next
 		next = map[int][]string{}
-		found, foundSides, err := candidates(r.db, r.sync.ID, r.obj.Name, values)
+		found, foundSides, err := candidates(r.db, r.objID, values)
 		if err != nil {
 			return err
 		}

@@ -224,13 +224,13 @@ func itemValues(r itemRow) []any {
 		r.Category, r.Shown, r.Status, r.Error, r.Conflicts, r.Search, r.LeftActive, r.RightActive, r.Version, r.UpdatedAt}
 }
 
-var itemInsertColumns = append([]column{{"id", "text"}, {"workspace_id", "text"}, {"sync_id", "text"}, {"object", "text"}}, itemColumns...)
+var itemInsertColumns = append([]column{{"id", "text"}, {"workspace_id", "text"}, {"sync_id", "text"}, {"object", "text"}, {"object_id", "bigint"}}, itemColumns...)
 
 // insertItems writes new items.
 func insertItems(db *gorm.DB, items []itemRow) error {
 	rows := make([][]any, len(items))
 	for i, r := range items {
-		rows[i] = append([]any{r.ID, r.WorkspaceID, r.SyncID, r.Object}, itemValues(r)...)
+		rows[i] = append([]any{r.ID, r.WorkspaceID, r.SyncID, r.Object, r.ObjectID}, itemValues(r)...)
 	}
 	return insertRows(db, "items", itemInsertColumns, rows)
 }
@@ -313,13 +313,13 @@ func updateItems(db *gorm.DB, relinked []itemRow, kept []keptItem) error {
 	return keptUpdate.write(db, same)
 }
 
-var itemKeyColumns = []column{{"item_id", "text"}, {"sync_id", "text"}, {"object", "text"}, {"side", "text"}, {"key_index", "integer"}, {"value", "text"}}
+var itemKeyColumns = []column{{"item_id", "text"}, {"object_id", "bigint"}, {"side", "text"}, {"key_index", "integer"}, {"value", "text"}}
 
 // insertKeys writes match-key values of unpaired items.
 func insertKeys(db *gorm.DB, keys []itemKeyRow) error {
 	rows := make([][]any, len(keys))
 	for i, k := range keys {
-		rows[i] = []any{k.ItemID, k.SyncID, k.Object, k.Side, k.KeyIndex, k.Value}
+		rows[i] = []any{k.ItemID, k.ObjectID, k.Side, k.KeyIndex, k.Value}
 	}
 	return insertRows(db, "item_keys", itemKeyColumns, rows)
 }

@@ -24,7 +24,7 @@ func TestUpdateItemsSetsTheWindowPlaceOnlyWhereItChanged(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	left, right := "l", "r"
 	item := func(id, category string) itemRow {
-		return itemRow{ID: id, WorkspaceID: "w", SyncID: "s", Object: "o", LeftRecordID: &left, RightRecordID: &right,
+		return itemRow{ID: id, WorkspaceID: "w", SyncID: "s", Object: "o", ObjectID: 1, LeftRecordID: &left, RightRecordID: &right,
 			Resolutions: "{}", Conflicts: "[]", Category: category, Shown: category != "", Status: "ok", Version: 1, UpdatedAt: at}
 	}
 	rows := []itemRow{item("stays", "conflict"), item("recategorised", "conflict"), item("hidden", "deleted"), item("shown again", "")}

@@ -235,7 +235,7 @@ func finishOperations(db *gorm.DB, done []domain.Completion, now time.Time) erro
 func linkCreated(db *gorm.DB, op domain.Operation, recordID string) error {
 	col := recordColumn(op.Side)
 	var owners []itemRow
-	if err := db.Where("sync_id = ? AND object = ? AND "+col+" = ?", op.SyncID, op.Object, recordID).Find(&owners).Error; err != nil {
+	if err := db.Where(objectIDOf+" AND "+col+" = ?", op.WorkspaceID, op.SyncID, op.Object, recordID).Find(&owners).Error; err != nil {
 		return translate(err)
 	}
 	for _, o := range owners {

@@ -1,6 +1,9 @@
 package store
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // AfterReadAhead makes f run between two chunks of a bulk action, once the
 // next chunk was read ahead of its transaction, until t ends. It reports
@@ -37,4 +40,14 @@ func AfterBatchReadAhead(t *testing.T, f func(left []string)) {
 		f(ids)
 	}
 	t.Cleanup(func() { afterBatch = nil })
+}
+
+// MigrateTo applies the migrations up to and including version.
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
 }

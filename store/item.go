@@ -18,6 +18,7 @@ type itemRow struct {
 	WorkspaceID   string
 	SyncID        string
 	Object        string
+	ObjectID      int64 // the sync object's number (syncObjectRow.ID)
 	LeftRecordID  *string
 	RightRecordID *string
 	Side          string
@@ -211,8 +212,8 @@ func (s *Store) Items(ctx context.Context, workspaceID, syncID, object string, f
 
 // itemWhere is the condition of a window query, with its arguments.
 func itemWhere(workspaceID, syncID, object string, f domain.ItemFilter, after string) ([]string, []any) {
-	where := []string{"i.workspace_id = ?", "i.sync_id = ?", "i.object = ?", "i.shown = ?"}
-	args := []any{workspaceID, syncID, object, true}
+	where := []string{"i.workspace_id = ?", "i." + objectIDOf, "i.shown = ?"}
+	args := []any{workspaceID, workspaceID, syncID, object, true}
 	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
 	if f.Category != "" {
 		add("i.category = ?", string(f.Category))
@@ -444,15 +445,26 @@ func (s *Store) Summary(ctx context.Context, workspaceID, syncID, object string)
 
 // objectExists checks that the sync is the workspace's and has the object.
 func objectExists(db *gorm.DB, workspaceID, syncID, object string) error {
-	var n int64
-	err := db.Table("sync_objects").Where("workspace_id = ? AND sync_id = ? AND name = ?", workspaceID, syncID, object).Count(&n).Error
-	if err != nil {
-		return translate(err)
-	}
-	if n == 0 {
-		return errNoObject
-	}
-	return nil
+	_, err := objectID(db, workspaceID, syncID, object)
+	return err
 }
+
+// objectID is the number of the workspace's sync object.
+func objectID(db *gorm.DB, workspaceID, syncID, object string) (int64, error) {
+	var ids []int64
+	err := db.Table("sync_objects").Where("workspace_id = ? AND sync_id = ? AND name = ?", workspaceID, syncID, object).Pluck("id", &ids).Error
+	if err != nil {
+		return 0, translate(err)
+	}
+	if len(ids) == 0 {
+		return 0, errNoObject
+	}
+	return ids[0], nil
+}
+
+// objectIDOf is the condition that a row's object_id is the numbered
+// object's, with the workspace's id, the sync's and the object's name as
+// arguments: one statement finds the number and the rows on its index.
+const objectIDOf = "object_id = (SELECT id FROM sync_objects WHERE workspace_id = ? AND sync_id = ? AND name = ?)"
 
 var errNoObject = domain.Errorf(domain.CodeNotFound, "sync object not found")

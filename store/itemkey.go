@@ -9,8 +9,7 @@ import (
 // itemKeyRow is one normalised match-key value of an unpaired item.
 type itemKeyRow struct {
 	ItemID   string `gorm:"primaryKey"`
-	SyncID   string
-	Object   string
+	ObjectID int64  // the sync object's number
 	Side     string
 	KeyIndex int `gorm:"primaryKey"`
 	Value    string
@@ -29,12 +28,12 @@ func deleteKeys(db *gorm.DB, itemIDs []string) error {
 
 // candidates loads the unpaired items of the object that have any of the
 // given key values, with all their keys, as auto-pair candidates by side.
-func candidates(db *gorm.DB, syncID, object string, values map[int][]string) (map[string]*domain.Candidate, map[string]domain.Side, error) {
+func candidates(db *gorm.DB, objectID int64, values map[int][]string) (map[string]*domain.Candidate, map[string]domain.Side, error) {
 	var hits []itemKeyRow
 	for idx, vals := range values {
 		for in := range inLists(db, vals) {
 			var rows []itemKeyRow
-			err := db.Where("sync_id = ? AND object = ? AND key_index = ? AND value IN ?", syncID, object, idx, in).Find(&rows).Error
+			err := db.Where("object_id = ? AND key_index = ? AND value IN ?", objectID, idx, in).Find(&rows).Error
 			if err != nil {
 				return nil, nil, translate(err)
 			}

@@ -102,7 +102,7 @@ func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time
 		if err != nil {
 			return err
 		}
-		r := newReconciler(tx.db, *sy, objs[0].domain(), now)
+		r := newReconciler(tx.db, *sy, objs[0], now)
 		row := objs[0]
 		positions := [2]changesFrom{
 			{sy.LeftConnectionID, row.LeftObject, row.LeftSeq, row.LeftAfter},
@@ -151,6 +151,7 @@ type reconciler struct {
 	db      *gorm.DB
 	sync    domain.Sync
 	obj     domain.Object
+	objID   int64 // the object's number
 	now     time.Time
 	records map[string]*domain.Record // by the hub's record id
 	work    map[string]*work          // touched items by id
@@ -175,8 +176,8 @@ func loaded(it domain.Item) *work {
 	return &work{item: it, was: &was}
 }
 
-func newReconciler(db *gorm.DB, sy domain.Sync, obj domain.Object, now time.Time) *reconciler {
-	return &reconciler{db: db, sync: sy, obj: obj, now: now, records: map[string]*domain.Record{}, work: map[string]*work{}, stored: map[string]domain.Item{}}
+func newReconciler(db *gorm.DB, sy domain.Sync, obj syncObjectRow, now time.Time) *reconciler {
+	return &reconciler{db: db, sync: sy, obj: obj.domain(), objID: obj.ID, now: now, records: map[string]*domain.Record{}, work: map[string]*work{}, stored: map[string]domain.Item{}}
 }
 
 func (r *reconciler) touch(w *work) {
@@ -248,7 +249,7 @@ func (r *reconciler) effective(side domain.Side, rec domain.Record) *domain.Reco
 func (r *reconciler) itemsOf(column string, recordIDs []string) ([]domain.Item, error) {
 	var out []domain.Item
 	for in := range inLists(r.db, recordIDs) {
-		items, err := findItems(r.db, "sync_id = ? AND object = ? AND "+column+" IN ?", r.sync.ID, r.obj.Name, in)
+		items, err := findItems(r.db, "object_id = ? AND "+column+" IN ?", r.objID, in)
 		if err != nil {
 			return nil, err
 		}
@@ -423,11 +424,12 @@ func (r *reconciler) evaluate(it domain.Item, held bool) (evaluated, error) {
 	if e.row, err = itemToRow(e.item, res.Shown, r.search(in), in.Left, in.Right); err != nil {
 		return e, err
 	}
+	e.row.ObjectID = r.objID
 	if !e.item.Linked() && res.Shown {
 		rec := r.records[e.item.RecordID(e.item.Side)]
 		for i, v := range domain.MatchKeyValues(r.obj, e.item.Side, rec) {
 			if v != "" {
-				e.keys = append(e.keys, itemKeyRow{ItemID: e.item.ID, SyncID: r.sync.ID, Object: r.obj.Name, Side: string(e.item.Side), KeyIndex: i, Value: v})
+				e.keys = append(e.keys, itemKeyRow{ItemID: e.item.ID, ObjectID: r.objID, Side: string(e.item.Side), KeyIndex: i, Value: v})
 			}
 		}
 	}

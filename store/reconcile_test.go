@@ -122,8 +122,19 @@ func TestReconcile(t *testing.T) {
 		require.NoError(t, s.CreateSync(ctx, sy, objects))
 		other := f
 		other.ref.SyncID = sy.ID
+		// Match keys name their object by number, which goes with the object.
+		objectIDs := map[string]int64{}
+		for _, id := range []string{f.ref.SyncID, other.ref.SyncID} {
+			var n int64
+			require.NoError(t, s.SQL().QueryRow(`SELECT id FROM sync_objects WHERE sync_id = $1`, id).Scan(&n))
+			objectIDs[id] = n
+		}
 		rows := func(table, syncID string) (n int) {
-			require.NoError(t, s.SQL().QueryRow(`SELECT COUNT(*) FROM `+table+` WHERE sync_id = $1`, syncID).Scan(&n))
+			q, arg := `SELECT COUNT(*) FROM `+table+` WHERE sync_id = $1`, any(syncID)
+			if table == "item_keys" {
+				q, arg = `SELECT COUNT(*) FROM item_keys WHERE object_id = $1`, objectIDs[syncID]
+			}
+			require.NoError(t, s.SQL().QueryRow(q, arg).Scan(&n))
 			return n
 		}
 		_, err = apply(t, s, f.left, full, customer("1", "1001", "A", "a@x"), customer("2", "1002", "B", "b@x"), customer("3", "1003", "C", "c@x"))

@@ -27,8 +27,8 @@ func (s *Store) Suggestions(ctx context.Context, workspaceID, syncID, object, it
 	seen := map[string]bool{}
 	for _, k := range own {
 		var hits []itemKeyRow
-		err := db.Where("sync_id = ? AND object = ? AND side = ? AND key_index = ? AND value = ?",
-			syncID, object, string(v.Item.Side.Other()), k.KeyIndex, k.Value).Order("item_id").Limit(domain.MaxPageLimit).Find(&hits).Error
+		err := db.Where("object_id = ? AND key_index = ? AND value = ? AND side = ?",
+			k.ObjectID, k.KeyIndex, k.Value, string(v.Item.Side.Other())).Order("item_id").Limit(domain.MaxPageLimit).Find(&hits).Error
 		if err != nil {
 			return nil, translate(err)
 		}
@@ -51,7 +51,8 @@ func (s *Store) Suggestions(ctx context.Context, workspaceID, syncID, object, it
 // unpaired items, in chunks, and returns how many pairs it made.
 func (s *Store) AutoPair(ctx context.Context, workspaceID, syncID, object, subject string, now time.Time) (int, error) {
 	db := s.db.WithContext(ctx)
-	if err := objectExists(db, workspaceID, syncID, object); err != nil {
+	objID, err := objectID(db, workspaceID, syncID, object)
+	if err != nil {
 		return 0, err
 	}
 	// Key values held by exactly one left and one right item are the only
@@ -60,7 +61,7 @@ func (s *Store) AutoPair(ctx context.Context, workspaceID, syncID, object, subje
 		KeyIndex int
 		Value    string
 	}
-	err := db.Model(&itemKeyRow{}).Select("key_index, value").Where("sync_id = ? AND object = ?", syncID, object).
+	err = db.Model(&itemKeyRow{}).Select("key_index, value").Where("object_id = ?", objID).
 		Group("key_index, value").
 		Having("SUM(CASE WHEN side = 'left' THEN 1 ELSE 0 END) = 1 AND SUM(CASE WHEN side = 'right' THEN 1 ELSE 0 END) = 1").
 		Scan(&groups).Error
@@ -71,7 +72,7 @@ func (s *Store) AutoPair(ctx context.Context, workspaceID, syncID, object, subje
 	for _, g := range groups {
 		values[g.KeyIndex] = append(values[g.KeyIndex], g.Value)
 	}
-	found, _, err := candidates(db, syncID, object, values)
+	found, _, err := candidates(db, objID, values)
 	if err != nil {
 		return 0, err
 	}
@@ -83,7 +84,7 @@ func (s *Store) AutoPair(ctx context.Context, workspaceID, syncID, object, subje
 			}
 		}
 	}
-	rivals, rivalSides, err := candidates(db, syncID, object, more)
+	rivals, rivalSides, err := candidates(db, objID, more)
 	if err != nil {
 		return 0, err
 	}

@@ -57,8 +57,11 @@ func (r syncRow) domain() domain.Sync {
 }
 
 type syncObjectRow struct {
-	SyncID       string `gorm:"primaryKey"`
-	Name         string `gorm:"primaryKey"`
+	SyncID string `gorm:"primaryKey"`
+	Name   string `gorm:"primaryKey"`
+	// ID is the object's number, which its items and match keys carry; the
+	// database gives it to a new object.
+	ID           int64 `gorm:"->"`
 	WorkspaceID  string
 	Position     int
 	LeftObject   string
@@ -267,6 +270,10 @@ func (s *Store) UpdateSync(ctx context.Context, workspaceID, id string, p domain
 func (s *Store) DeleteSync(ctx context.Context, workspaceID, id string) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		tx.windowChanged(workspaceID)
+		var objects []int64
+		if err := tx.db.Model(&syncObjectRow{}).Where("workspace_id = ? AND sync_id = ?", workspaceID, id).Pluck("id", &objects).Error; err != nil {
+			return translate(err)
+		}
 		res := tx.db.Where("workspace_id = ? AND id = ?", workspaceID, id).Delete(&syncRow{})
 		if res.Error != nil {
 			return translate(res.Error)
@@ -277,7 +284,10 @@ func (s *Store) DeleteSync(ctx context.Context, workspaceID, id string) error {
 		// After the sync's row: a reconcile or an action still writing to
 		// the sync holds an object's row, which the cascade waits for, so
 		// the statements below see all it wrote.
-		return deleteFrom(tx.db, []string{"items", "item_keys", "operations"}, "sync_id = ?", id)
+		if err := deleteFrom(tx.db, []string{"operations"}, "sync_id = ?", id); err != nil {
+			return err
+		}
+		return deleteFrom(tx.db, []string{"items", "item_keys"}, "object_id IN ?", objects)
 	})
 }
 
@@ -301,7 +311,7 @@ func (s *Store) PutObject(ctx context.Context, workspaceID string, o domain.Obje
 			pos = i
 			if cur.LeftObject != o.LeftObject || cur.RightObject != o.RightObject {
 				// Other records entirely: the window starts over.
-				if err := clearObject(tx.db, o.SyncID, o.Name); err != nil {
+				if err := clearObject(tx.db, workspaceID, o.SyncID, o.Name); err != nil {
 					return err
 				}
 			}
@@ -326,8 +336,11 @@ func (s *Store) PutObject(ctx context.Context, workspaceID string, o domain.Obje
 }
 
 // clearObject removes an object's items with their keys, queued writes and counts.
-func clearObject(db *gorm.DB, syncID, object string) error {
-	return deleteFrom(db, []string{"operations", "item_keys", "items", "window_counts"}, "sync_id = ? AND object = ?", syncID, object)
+func clearObject(db *gorm.DB, workspaceID, syncID, object string) error {
+	if err := deleteFrom(db, []string{"item_keys", "items"}, objectIDOf, workspaceID, syncID, object); err != nil {
+		return err
+	}
+	return deleteFrom(db, []string{"operations", "window_counts"}, "sync_id = ? AND object = ?", syncID, object)
 }
 
 // deleteFrom deletes the rows where matches from each table in turn.

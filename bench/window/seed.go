@@ -76,9 +76,9 @@ func seed(ctx context.Context, s *store.Store, n, conflicts int) (fixture, error
 		}
 	}
 	newFrom := n - n/10
-	q := fmt.Sprintf(`INSERT INTO items (id, workspace_id, sync_id, object, left_record_id, right_record_id, side, base, resolutions,
+	q := fmt.Sprintf(`INSERT INTO items (id, workspace_id, sync_id, object, object_id, left_record_id, right_record_id, side, base, resolutions,
 		disabled, no_auto_pair, category, shown, status, error, conflicts, search, version, updated_at)
-		SELECT 'i-' || %[1]s, '%[2]s', '%[3]s', 'customers', 'r-0-' || %[1]s,
+		SELECT 'i-' || %[1]s, '%[2]s', '%[3]s', 'customers', (SELECT id FROM sync_objects WHERE sync_id = '%[3]s' AND name = 'customers'), 'r-0-' || %[1]s,
 		CASE WHEN i > %[4]d THEN NULL ELSE 'r-1-' || %[1]s END,
 		CASE WHEN i > %[4]d THEN 'left' ELSE '' END,
 		CASE WHEN i <= %[5]d OR i > %[4]d THEN NULL ELSE '{"name":"Customer ' || i || '"}' END, '{}',
