@@ -308,14 +308,17 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 	if err != nil {
 		return err
 	}
+	sid, err := setID(db, set)
+	if err != nil {
+		return err
+	}
 	err = db.Exec(`CREATE TEMPORARY TABLE ` + m + ` (external_id text PRIMARY KEY, rid text NOT NULL, was_deleted boolean NOT NULL, changed boolean NOT NULL, kept boolean NOT NULL)`).Error
 	if err != nil {
 		return translate(err)
 	}
 	err = db.Exec(`INSERT INTO `+m+` (external_id, rid, was_deleted, changed, kept)
 		SELECT s.external_id, r.id, r.deleted, r.hash <> s.hash AND NOT s.kept, s.kept
-		FROM `+st+` s JOIN records r ON r.connection_id = ? AND r.object = ? AND r.external_id = s.external_id`,
-		set.ConnectionID, set.Object).Error
+		FROM `+st+` s JOIN records r ON r.set_id = ? AND r.external_id = s.external_id`, sid).Error
 	if err != nil {
 		return translate(err)
 	}
@@ -338,8 +341,7 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 	var missing int64
 	if o.Mode == domain.ApplyFull {
 		var live int64
-		err := db.Raw(`SELECT COUNT(*) FROM records r WHERE r.connection_id = ? AND r.object = ? AND NOT r.deleted`,
-			set.ConnectionID, set.Object).Scan(&live).Error
+		err := db.Raw(`SELECT COUNT(*) FROM records WHERE set_id = ? AND NOT deleted`, sid).Scan(&live).Error
 		if err != nil {
 			return translate(err)
 		}
@@ -386,12 +388,12 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 		if len(conds) > 0 {
 			filter = "WHERE " + strings.Join(conds, " AND ")
 		}
-		err := db.Exec(`INSERT INTO records (id, workspace_id, connection_id, object, external_id, fields, hash, active, deleted,
+		err := db.Exec(`INSERT INTO records (id, workspace_id, connection_id, object, set_id, external_id, fields, hash, active, deleted,
 				deleted_at, source_updated_at, first_seen_at, last_seen_at, changed_at, seq, origin, version)
-			SELECT s.id, ?, ?, ?, s.external_id, s.fields, s.hash, s.active, s.deleted,
+			SELECT s.id, ?, ?, ?, ?, s.external_id, s.fields, s.hash, s.active, s.deleted,
 				s.deleted_at, s.source_updated_at, ?, ?, ?, ?, ?, 1
 			FROM `+st+` s `+filter,
-			set.WorkspaceID, set.ConnectionID, set.Object, now, now, now, seq, string(o.Origin)).Error
+			set.WorkspaceID, set.ConnectionID, set.Object, sid, now, now, now, seq, string(o.Origin)).Error
 		if err != nil {
 			return translate(err)
 		}
@@ -401,9 +403,9 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 	if o.Mode == domain.ApplyFull && missing > 0 {
 		// An empty hash makes a tombstoned record that comes back count as changed.
 		res := db.Exec(`UPDATE records SET deleted = ?, deleted_at = ?, hash = '', changed_at = ?, seq = ?, origin = ?, version = version + 1
-			WHERE connection_id = ? AND object = ? AND NOT deleted
+			WHERE set_id = ? AND NOT deleted
 			AND NOT EXISTS (SELECT 1 FROM `+st+` s WHERE s.external_id = records.external_id)`,
-			true, now, now, seq, string(o.Origin), set.ConnectionID, set.Object)
+			true, now, now, seq, string(o.Origin), sid)
 		if res.Error != nil {
 			return translate(res.Error)
 		}

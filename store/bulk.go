@@ -334,13 +334,13 @@ func recordValues(r recordRow) []any {
 }
 
 var recordInsertColumns = append([]column{{"id", "text"}, {"workspace_id", "text"}, {"connection_id", "text"}, {"object", "text"},
-	{"external_id", "text"}, {"first_seen_at", "timestamptz"}}, recordColumns...)
+	{"set_id", "bigint"}, {"external_id", "text"}, {"first_seen_at", "timestamptz"}}, recordColumns...)
 
 // insertRecords writes new records of the hub's copy.
 func insertRecords(db *gorm.DB, recs []recordRow) error {
 	rows := make([][]any, len(recs))
 	for i, r := range recs {
-		rows[i] = append([]any{r.ID, r.WorkspaceID, r.ConnectionID, r.Object, r.ExternalID, r.FirstSeenAt}, recordValues(r)...)
+		rows[i] = append([]any{r.ID, r.WorkspaceID, r.ConnectionID, r.Object, r.SetID, r.ExternalID, r.FirstSeenAt}, recordValues(r)...)
 	}
 	return insertRows(db, "records", recordInsertColumns, rows)
 }

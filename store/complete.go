@@ -96,6 +96,10 @@ func writeCopies(db *gorm.DB, set domain.RecordSet, done []domain.Completion, se
 	if err != nil {
 		return err
 	}
+	sid, err := setID(db, set)
+	if err != nil {
+		return err
+	}
 	recs := maps.Clone(stored)
 	var created []domain.Completion
 	written := map[string]bool{}
@@ -117,7 +121,7 @@ func writeCopies(db *gorm.DB, set domain.RecordSet, done []domain.Completion, se
 	}
 	var inserts, updates []recordRow
 	for _, id := range slices.Sorted(maps.Keys(written)) {
-		row, err := copyRow(set, recs[id], seq, now)
+		row, err := copyRow(set, sid, recs[id], seq, now)
 		if err != nil {
 			return err
 		}
@@ -142,7 +146,7 @@ func writeCopies(db *gorm.DB, set domain.RecordSet, done []domain.Completion, se
 }
 
 // copyRow is the stored form of a record the hub wrote.
-func copyRow(set domain.RecordSet, rec *domain.Record, seq int64, now time.Time) (recordRow, error) {
+func copyRow(set domain.RecordSet, setID int64, rec *domain.Record, seq int64, now time.Time) (recordRow, error) {
 	fields, err := encodeFields(rec.Fields)
 	if err != nil {
 		return recordRow{}, err
@@ -152,7 +156,7 @@ func copyRow(set domain.RecordSet, rec *domain.Record, seq int64, now time.Time)
 		hash = "" // as a tombstone of a full apply: a record that comes back counts as changed
 	}
 	return recordRow{
-		ID: rec.ID, WorkspaceID: set.WorkspaceID, ConnectionID: set.ConnectionID, Object: set.Object, ExternalID: rec.ExternalID,
+		ID: rec.ID, WorkspaceID: set.WorkspaceID, ConnectionID: set.ConnectionID, Object: set.Object, SetID: setID, ExternalID: rec.ExternalID,
 		Fields: fields, Hash: hash, Active: rec.Active, Deleted: rec.Deleted, DeletedAt: rec.DeletedAt, SourceUpdatedAt: rec.SourceUpdatedAt,
 		FirstSeenAt: rec.FirstSeenAt, LastSeenAt: now, ChangedAt: now, Seq: seq, Origin: string(domain.OriginHub), Version: rec.Version + 1,
 	}, nil

@@ -162,6 +162,13 @@ func (s *Store) UpdateConnection(ctx context.Context, workspaceID, id string, p 
 func (s *Store) DeleteConnection(ctx context.Context, workspaceID, id string) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		tx.windowChanged(workspaceID)
+		// The hub's copy goes with the connection (no per-row foreign key:
+		// it made every record written slower), before the connection's
+		// sets, which cascade.
+		err := tx.db.Exec("DELETE FROM records WHERE workspace_id = ? AND set_id IN (SELECT id FROM record_sets WHERE connection_id = ?)", workspaceID, id).Error
+		if err != nil {
+			return translate(err)
+		}
 		res := tx.db.Where("workspace_id = ? AND id = ?", workspaceID, id).Delete(&connectionRow{})
 		if res.Error != nil {
 			return translate(res.Error)
@@ -169,9 +176,7 @@ func (s *Store) DeleteConnection(ctx context.Context, workspaceID, id string) er
 		if res.RowsAffected == 0 {
 			return domain.Errorf(domain.CodeNotFound, "connection not found")
 		}
-		// The hub's copy goes with the connection (no per-row foreign key:
-		// it made every record written slower).
-		return translate(tx.db.Exec("DELETE FROM records WHERE workspace_id = ? AND connection_id = ?", workspaceID, id).Error)
+		return nil
 	})
 }
 

@@ -77,6 +77,7 @@ func (s *Store) ApplyRecordBatch(ctx context.Context, set domain.RecordSet, writ
 type recordWriter struct {
 	db       *gorm.DB
 	set      domain.RecordSet
+	setID    int64
 	origin   domain.Origin
 	now      time.Time
 	seq      int64
@@ -104,7 +105,11 @@ func (s *Store) writeRecords(ctx context.Context, set domain.RecordSet, origin d
 		if err != nil {
 			return err
 		}
-		w = &recordWriter{db: tx.db, set: set, origin: origin, now: utc(now), lastFull: full}
+		sid, err := setID(tx.db, set)
+		if err != nil {
+			return err
+		}
+		w = &recordWriter{db: tx.db, set: set, setID: sid, origin: origin, now: utc(now), lastFull: full}
 		return fn(w)
 	})
 	if err == nil && w.seq != 0 {
@@ -135,8 +140,7 @@ func (w *recordWriter) change() (int64, error) {
 // current finds the stored row for an external id; nil when there is none.
 func (w *recordWriter) current(externalID string) (*recordRow, error) {
 	var rows []recordRow
-	err := w.db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND external_id = ?",
-		w.set.WorkspaceID, w.set.ConnectionID, w.set.Object, externalID).Limit(1).Find(&rows).Error
+	err := w.db.Where("set_id = ? AND external_id = ?", w.setID, externalID).Limit(1).Find(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return nil, translate(err)
 	}
@@ -190,7 +194,7 @@ func (w *recordWriter) put(r domain.Record, ifVersion int64) (*domain.Record, do
 		return nil, "", err
 	}
 	row := recordRow{
-		ID: newID(), WorkspaceID: w.set.WorkspaceID, ConnectionID: w.set.ConnectionID, Object: w.set.Object, ExternalID: r.ExternalID,
+		ID: newID(), WorkspaceID: w.set.WorkspaceID, ConnectionID: w.set.ConnectionID, Object: w.set.Object, SetID: w.setID, ExternalID: r.ExternalID,
 		Fields: fields, Hash: hash, Active: r.Active, SourceUpdatedAt: r.SourceUpdatedAt,
 		FirstSeenAt: w.now, LastSeenAt: w.now, ChangedAt: w.now, Seq: seq, Origin: string(w.origin), Version: 1,
 	}
@@ -263,7 +267,7 @@ func (s *Store) Changes(ctx context.Context, set domain.RecordSet, after domain.
 	}
 	limit = domain.Page{Limit: limit}.Normalized().Limit
 	var rows []recordRow
-	err := db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND origin = ?",
+	err := db.Where("workspace_id = ? AND "+setIDOf+" AND origin = ?",
 		set.WorkspaceID, set.ConnectionID, set.Object, string(domain.OriginHub)).
 		Where("(seq > ? OR (seq = ? AND id > ?))", after.Seq, after.Seq, after.ID).
 		Order("seq, id").Limit(limit).Find(&rows).Error

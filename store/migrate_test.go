@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -11,12 +12,13 @@ import (
 	"syncd/store/storetest"
 )
 
-// TestObjectIDsMigrationKeepsItems fills a database as it was before sync
-// objects were numbered, migrates it, and checks that every item and match
-// key now names its object's number and that nothing else was lost; an item
-// of no object (unreachable before) goes. A new object then takes a number
+// TestNumberingMigrationsKeepItemsAndRecords fills a database as it was
+// before sync objects and record sets were numbered, migrates it, and
+// checks that every item, match key and record now names its object's or
+// set's number and that nothing else was lost; an item of no object
+// (unreachable before) goes. A new object and a new set then take numbers
 // no other has.
-func TestObjectIDsMigrationKeepsItems(t *testing.T) {
+func TestNumberingMigrationsKeepItemsAndRecords(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t, storetest.NewURL(t), storetest.KeyringSpec)
 	require.NoError(t, s.MigrateTo(ctx, 9))
@@ -47,6 +49,16 @@ func TestObjectIDsMigrationKeepsItems(t *testing.T) {
 	item("i2", "customers")
 	item("i3", "articles")
 	item("gone", "removed")
+	record := func(id, conn, object string) {
+		exec(`INSERT INTO records (id, workspace_id, connection_id, object, external_id, fields, hash, active, deleted,
+			first_seen_at, last_seen_at, changed_at, seq, origin, version)
+			VALUES ($1, 'w', $2, $3, $1, '{"n":1}', 'h', true, false, $4, $4, $4, 1, 'source', 1)`, id, conn, object, now)
+	}
+	record("r1", "c1", "customers")
+	record("r2", "c1", "customers")
+	record("r3", "c2", "customers")
+	record("r4", "c1", "articles")
+	exec(`INSERT INTO record_sets (connection_id, object, workspace_id, last_full_at) VALUES ('c2', 'customers', 'w', $1)`, now)
 
 	_, err := s.Migrate(ctx)
 	require.NoError(t, err)
@@ -75,6 +87,40 @@ func TestObjectIDsMigrationKeepsItems(t *testing.T) {
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE id = 'gone'`).Scan(&n))
 	require.Zero(t, n, "an item of no object goes")
 
+	sets := map[[2]string]int64{}
+	rows, err = db.QueryContext(ctx, `SELECT connection_id, object, id FROM record_sets`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var conn, object string
+		var id int64
+		require.NoError(t, rows.Scan(&conn, &object, &id))
+		sets[[2]string{conn, object}] = id
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, sets, 3, "every set that holds records has its row")
+	for id, set := range map[string][2]string{"r1": {"c1", "customers"}, "r2": {"c1", "customers"}, "r3": {"c2", "customers"}, "r4": {"c1", "articles"}} {
+		var got int64
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT set_id FROM records WHERE id = $1`, id).Scan(&got))
+		require.Equal(t, sets[set], got, id)
+	}
+	c1 := domain.RecordSet{WorkspaceID: "w", ConnectionID: "c1", Object: "customers"}
+	recs, err := s.Records(ctx, c1, domain.RecordFilter{}, domain.Page{})
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	require.Equal(t, domain.Fields{"n": json.Number("1")}, recs[0].Fields)
+	full, err := s.Record(ctx, domain.RecordSet{WorkspaceID: "w", ConnectionID: "c2", Object: "customers"}, "r3")
+	require.NoError(t, err)
+	require.Equal(t, now, full.LastSeenAt, "the set keeps its last full listing")
+	fresh := domain.RecordSet{WorkspaceID: "w", ConnectionID: "c2", Object: "contacts"}
+	a, err := s.StageRecords(ctx, fresh)
+	require.NoError(t, err)
+	require.NoError(t, a.Add(ctx, domain.Record{ExternalID: "x", Active: true}))
+	_, err = a.Commit(ctx, domain.ApplyOptions{Mode: domain.ApplyPartial})
+	require.NoError(t, err)
+	var freshSet int64
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT set_id FROM records WHERE external_id = 'x'`).Scan(&freshSet))
+	require.NotContains(t, []int64{0, sets[[2]string{"c1", "customers"}], sets[[2]string{"c2", "customers"}], sets[[2]string{"c1", "articles"}]}, freshSet)
+
 	// The store reads the migrated window, and a new object gets a new number.
 	page, err := s.Items(ctx, "w", "s", "customers", domain.ItemFilter{}, domain.Page{})
 	require.NoError(t, err)
@@ -85,7 +131,7 @@ func TestObjectIDsMigrationKeepsItems(t *testing.T) {
 	extra.Name = "contacts"
 	_, err = s.PutObject(ctx, "w", extra)
 	require.NoError(t, err)
-	var fresh int64
-	require.NoError(t, db.QueryRowContext(ctx, `SELECT id FROM sync_objects WHERE name = 'contacts'`).Scan(&fresh))
-	require.NotContains(t, []int64{0, ids["customers"], ids["articles"]}, fresh)
+	var freshObject int64
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT id FROM sync_objects WHERE name = 'contacts'`).Scan(&freshObject))
+	require.NotContains(t, []int64{0, ids["customers"], ids["articles"]}, freshObject)
 }

@@ -42,8 +42,10 @@ func (s *Store) BehindObjects(ctx context.Context) ([]ObjectRef, error) {
 	var out []ObjectRef
 	err := s.db.WithContext(ctx).Raw(`SELECT o.workspace_id, o.sync_id, o.name AS object
 		FROM sync_objects o JOIN syncs s ON s.id = o.sync_id
-		WHERE COALESCE((SELECT MAX(r.seq) FROM records r WHERE r.connection_id = s.left_connection_id AND r.object = o.left_object), 0) > o.left_seq
-		   OR COALESCE((SELECT MAX(r.seq) FROM records r WHERE r.connection_id = s.right_connection_id AND r.object = o.right_object), 0) > o.right_seq`).
+		LEFT JOIN record_sets l ON l.connection_id = s.left_connection_id AND l.object = o.left_object
+		LEFT JOIN record_sets r ON r.connection_id = s.right_connection_id AND r.object = o.right_object
+		WHERE COALESCE((SELECT MAX(seq) FROM records WHERE set_id = l.id), 0) > o.left_seq
+		   OR COALESCE((SELECT MAX(seq) FROM records WHERE set_id = r.id), 0) > o.right_seq`).
 		Scan(&out).Error
 	return out, translate(err)
 }

@@ -28,7 +28,7 @@ type changes struct {
 // readChanges reads and decodes the batch of a side's changes from from.
 func readChanges(db *gorm.DB, from changesFrom) (changes, error) {
 	var rows []recordRow
-	err := db.Where("connection_id = ? AND object = ? AND (seq, id) > (?, ?)", from.conn, from.object, from.seq, from.after).
+	err := db.Where(setIDOf+" AND (seq, id) > (?, ?)", from.conn, from.object, from.seq, from.after).
 		Order("seq, id").Limit(batchRecords).Find(&rows).Error
 	if err != nil {
 		return changes{}, translate(err)
@@ -49,7 +49,7 @@ func readChanges(db *gorm.DB, from changesFrom) (changes, error) {
 // topSeq is the highest change number of a set's records.
 func topSeq(db *gorm.DB, conn, object string) (int64, error) {
 	var top int64
-	err := db.Raw("SELECT COALESCE(MAX(seq), 0) FROM records WHERE connection_id = ? AND object = ?", conn, object).Scan(&top).Error
+	err := db.Raw("SELECT COALESCE(MAX(seq), 0) FROM records WHERE "+setIDOf, conn, object).Scan(&top).Error
 	return top, translate(err)
 }
 

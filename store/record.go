@@ -16,6 +16,7 @@ type recordRow struct {
 	WorkspaceID     string
 	ConnectionID    string
 	Object          string
+	SetID           int64 // the set's number (recordSetRow.ID)
 	ExternalID      string
 	Fields          string
 	Hash            string
@@ -71,14 +72,43 @@ func encodeFields(f domain.Fields) (string, error) {
 	return string(b), nil
 }
 
+// recordSetRow is a set that holds records, with its number and its last
+// full listing.
 type recordSetRow struct {
 	ConnectionID string `gorm:"primaryKey"`
 	Object       string `gorm:"primaryKey"`
-	WorkspaceID  string
-	LastFullAt   *time.Time
+	// ID is the set's number, which its records carry; the database gives
+	// it to a new set.
+	ID          int64 `gorm:"->"`
+	WorkspaceID string
+	LastFullAt  *time.Time
 }
 
 func (recordSetRow) TableName() string { return "record_sets" }
+
+// setIDOf is the condition that a record is of the set a connection's id
+// and an object's name (its arguments) name: one statement finds the set's
+// number and the records on its indexes.
+const setIDOf = "set_id = (SELECT id FROM record_sets WHERE connection_id = ? AND object = ?)"
+
+// setID is the number of a set, which the set takes with its first write.
+func setID(db *gorm.DB, set domain.RecordSet) (int64, error) {
+	for range 2 {
+		var ids []int64
+		if err := db.Model(&recordSetRow{}).Where("connection_id = ? AND object = ?", set.ConnectionID, set.Object).Pluck("id", &ids).Error; err != nil {
+			return 0, translate(err)
+		}
+		if len(ids) > 0 {
+			return ids[0], nil
+		}
+		err := db.Exec(`INSERT INTO record_sets (connection_id, object, workspace_id) VALUES (?, ?, ?) ON CONFLICT (connection_id, object) DO NOTHING`,
+			set.ConnectionID, set.Object, set.WorkspaceID).Error
+		if err != nil {
+			return 0, translate(err)
+		}
+	}
+	return 0, domain.Errorf(domain.CodeInternal, "the record set %s/%s got no number", set.ConnectionID, set.Object)
+}
 
 func lastFullAt(db *gorm.DB, set domain.RecordSet) (*time.Time, error) {
 	var rows []recordSetRow
@@ -106,7 +136,7 @@ func (s *Store) Records(ctx context.Context, set domain.RecordSet, f domain.Reco
 	if err := connectionExists(db, set.WorkspaceID, set.ConnectionID); err != nil {
 		return nil, err
 	}
-	q := db.Where("workspace_id = ? AND connection_id = ? AND object = ?", set.WorkspaceID, set.ConnectionID, set.Object)
+	q := db.Where("workspace_id = ? AND "+setIDOf, set.WorkspaceID, set.ConnectionID, set.Object)
 	if !f.IncludeDeleted {
 		q = q.Where("deleted = ?", false)
 	}
@@ -139,7 +169,7 @@ func recordsByExternalID(db *gorm.DB, set domain.RecordSet, ids []string) (map[s
 	out := map[string]*domain.Record{}
 	for in := range inLists(db, ids) {
 		var rows []recordRow
-		err := db.Where("workspace_id = ? AND connection_id = ? AND object = ? AND external_id IN ?", set.WorkspaceID, set.ConnectionID, set.Object, in).Find(&rows).Error
+		err := db.Where("workspace_id = ? AND "+setIDOf+" AND external_id IN ?", set.WorkspaceID, set.ConnectionID, set.Object, in).Find(&rows).Error
 		if err != nil {
 			return nil, translate(err)
 		}
@@ -158,7 +188,7 @@ func recordsByExternalID(db *gorm.DB, set domain.RecordSet, ids []string) (map[s
 func (s *Store) Record(ctx context.Context, set domain.RecordSet, externalID string) (*domain.Record, error) {
 	db := s.db.WithContext(ctx)
 	var r recordRow
-	err := db.Take(&r, "workspace_id = ? AND connection_id = ? AND object = ? AND external_id = ?",
+	err := db.Take(&r, "workspace_id = ? AND "+setIDOf+" AND external_id = ?",
 		set.WorkspaceID, set.ConnectionID, set.Object, externalID).Error
 	if err != nil {
 		return nil, notFound("record", err)

@@ -66,11 +66,16 @@ func seed(ctx context.Context, s *store.Store, n, conflicts int) (fixture, error
 		if side == 1 {
 			name = fmt.Sprintf("CASE WHEN i <= %d THEN 'Kunde ' || i ELSE 'Customer ' || i END", conflicts)
 		}
-		q := fmt.Sprintf(`INSERT INTO records (id, workspace_id, connection_id, object, external_id, fields, hash, active, deleted,
+		set := fmt.Sprintf(`INSERT INTO record_sets (connection_id, object, workspace_id) VALUES ('%s', 'customers', '%s')
+			ON CONFLICT (connection_id, object) DO NOTHING`, conn, w.ID)
+		if err := runSQL(ctx, s, set); err != nil {
+			return f, fmt.Errorf("seed record sets: %w", err)
+		}
+		q := fmt.Sprintf(`INSERT INTO records (id, workspace_id, connection_id, object, set_id, external_id, fields, hash, active, deleted,
 			first_seen_at, last_seen_at, changed_at, seq, origin, version)
-			SELECT 'r-%d-' || %s, '%s', '%s', 'customers', 'c' || i,
-			'{"number":"' || i || '","name":"' || %s || '"}', 'h' || i, true, false, '%s', '%s', '%s', 1, 'source', 1
-			FROM (`+series+`) AS g`, side, pad, w.ID, conn, name, now, now, now, n)
+			SELECT 'r-%[1]d-' || %[2]s, '%[3]s', '%[4]s', 'customers', (SELECT id FROM record_sets WHERE connection_id = '%[4]s' AND object = 'customers'),
+			'c' || i, '{"number":"' || i || '","name":"' || %[5]s || '"}', 'h' || i, true, false, '%[6]s', '%[6]s', '%[6]s', 1, 'source', 1
+			FROM (`+series+`) AS g`, side, pad, w.ID, conn, name, now, n)
 		if err := runSQL(ctx, s, q); err != nil {
 			return f, fmt.Errorf("seed records: %w", err)
 		}
@@ -90,7 +95,7 @@ func seed(ctx context.Context, s *store.Store, n, conflicts int) (fixture, error
 		return f, fmt.Errorf("seed items: %w", err)
 	}
 	// The right side's records past newFrom have no item: drop them.
-	if err := runSQL(ctx, s, fmt.Sprintf(`DELETE FROM records WHERE connection_id = '%s' AND external_id IN (SELECT 'c' || i FROM (`+series+`) AS g WHERE i > %d)`, conns[1], n, newFrom)); err != nil {
+	if err := runSQL(ctx, s, fmt.Sprintf(`DELETE FROM records WHERE set_id = (SELECT id FROM record_sets WHERE connection_id = '%s' AND object = 'customers') AND external_id IN (SELECT 'c' || i FROM (`+series+`) AS g WHERE i > %d)`, conns[1], n, newFrom)); err != nil {
 		return f, err
 	}
 	if err := runSQL(ctx, s, fmt.Sprintf(`UPDATE sync_objects SET left_seq = 2, right_seq = 2 WHERE sync_id = '%s'`, sy.ID)); err != nil {
