@@ -293,7 +293,16 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 		}
 		return translate(err)
 	}
+	// SQLite looks staged records up in the match table by its key.
+	// PostgreSQL joins it by hashing, so there a key would only slow down
+	// filling it, and the hash joins of a million records fit in memory
+	// with more than the default 4 MB (which spilled them to disk).
+	matchKey := " PRIMARY KEY"
 	if a.s.dialect == DialectPostgres {
+		matchKey = ""
+		if err := db.Exec("SET LOCAL work_mem = '64MB'").Error; err != nil {
+			return translate(err)
+		}
 		// Temporary tables are never analysed automatically; without
 		// statistics the planner guesses their size badly.
 		if err := db.Exec("ANALYZE " + st).Error; err != nil {
@@ -312,7 +321,7 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 	if err != nil {
 		return err
 	}
-	err = db.Exec(`CREATE TEMPORARY TABLE ` + m + ` (external_id text PRIMARY KEY, rid text NOT NULL, was_deleted boolean NOT NULL, changed boolean NOT NULL, kept boolean NOT NULL)`).Error
+	err = db.Exec(`CREATE TEMPORARY TABLE ` + m + ` (external_id text NOT NULL` + matchKey + `, rid text NOT NULL, was_deleted boolean NOT NULL, changed boolean NOT NULL, kept boolean NOT NULL)`).Error
 	if err != nil {
 		return translate(err)
 	}
