@@ -47,6 +47,9 @@ func (r *reconciler) autoPair() error {
 	if len(fresh) == 0 {
 		return nil
 	}
+	if alone, err := r.partnerless(sides); alone || err != nil {
+		return err
+	}
 	// Two rounds: the stored items sharing a key with a new one, then those
 	// sharing a key with them, so that every rival of a possible pair is seen.
 	for round := 0; round < 2 && len(next) > 0; round++ {
@@ -140,4 +143,26 @@ func bySides(all map[string]*domain.Candidate, sides map[string]domain.Side) (le
 		}
 	}
 	return left, right
+}
+
+// partnerless tells whether the new records, by their sides, can have no
+// partner: all are on one side and the other side's set holds no record at
+// all, deleted ones included, so it has no item either. A first load
+// against an empty side then skips the lookups. Records that reach the
+// other side later are reconciled in a later batch, after this one
+// commits (a batch holds the object's row), and find these records' keys.
+func (r *reconciler) partnerless(sides map[string]domain.Side) (bool, error) {
+	var left, right bool
+	for _, s := range sides {
+		left, right = left || s == domain.SideLeft, right || s == domain.SideRight
+	}
+	if left == right {
+		return false, nil
+	}
+	conn, object := r.sync.LeftConnectionID, r.obj.LeftObject
+	if left {
+		conn, object = r.sync.RightConnectionID, r.obj.RightObject
+	}
+	top, err := topSeq(r.db, conn, object) // every record has a change number from 1 on
+	return top == 0, err
 }

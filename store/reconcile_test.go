@@ -187,6 +187,23 @@ func TestReconcile(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, stored.Active, "the hub's copy keeps the record's own flag")
 	})
+	t.Run("a_first_load_against_an_empty_side_pairs_when_the_other_side_arrives", func(t *testing.T) {
+		f := newSyncFixture(t, storetest.New(t), true)
+		_, err := apply(t, f.s, f.right, full, kunde("k1", "1001", "A", "a@x"), kunde("k2", "1002", "B", "b@x"))
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{NewRight: 2}, f.reconcile(t), "nothing on the left to pair with")
+		_, err = apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{Synced: 1, NewRight: 1}, f.reconcile(t), "the left record finds its partner's key")
+		// And the other way round: the left side first, then the right.
+		g := newSyncFixture(t, storetest.New(t), true)
+		_, err = apply(t, g.s, g.left, full, customer("1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{NewLeft: 1}, g.reconcile(t))
+		_, err = apply(t, g.s, g.right, full, kunde("k1", "1001", "A", "a@x"))
+		require.NoError(t, err)
+		require.Equal(t, domain.Summary{Synced: 1}, g.reconcile(t))
+	})
 	t.Run("ambiguous_keys_stay_new", func(t *testing.T) {
 		f := newSyncFixture(t, storetest.New(t), true)
 		_, err := apply(t, f.s, f.left, full, customer("1", "1001", "A", "a@x"))
