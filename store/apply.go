@@ -13,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 
 	"syncd/domain"
@@ -195,20 +194,15 @@ func isDuplicate(err error) bool {
 
 // copyPostgres streams the batch with COPY, PostgreSQL's bulk path.
 func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error {
-	return a.conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
-		i := 0
-		src := pgx.CopyFromFunc(func() ([]any, error) {
-			if i == len(batch) {
-				return nil, nil
-			}
-			r := &batch[i]
-			i++
-			return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.DeletedAt, r.SourceUpdatedAt}, nil
-		})
-		_, err := pc.CopyFrom(ctx, pgx.Identifier{a.table}, names(stagingColumns), src)
-		return err
-	})
+	i := 0
+	return copyFrom(ctx, a.conn, a.table, stagingColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(batch) {
+			return nil, nil
+		}
+		r := &batch[i]
+		i++
+		return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.DeletedAt, r.SourceUpdatedAt}, nil
+	}))
 }
 
 // insertSQLite writes the batch with multi-row inserts. The staging table

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
@@ -53,14 +54,19 @@ func copyRows(db *gorm.DB, conn *sql.Conn, table string, columns []column, rows 
 	if len(rows) == 0 {
 		return nil
 	}
-	err := conn.Raw(func(dc any) error {
-		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(db.Statement.Context, pgx.Identifier{table}, names(columns), pgx.CopyFromRows(rows))
-		return err
-	})
-	if err != nil {
+	if err := copyFrom(db.Statement.Context, conn, table, columns, pgx.CopyFromRows(rows)); err != nil {
 		return execError(db, err)
 	}
 	return nil
+}
+
+// copyFrom streams src into table's columns with COPY on conn, a
+// PostgreSQL connection of database/sql.
+func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []column, src pgx.CopyFromSource) error {
+	return conn.Raw(func(dc any) error {
+		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, names(columns), src)
+		return err
+	})
 }
 
 // updateRows rewrites rows of table by id; each row is the id followed by
