@@ -125,6 +125,8 @@ func (a *cachedAnswer) send(c echo.Context) error {
 	if noneMatch(c.Request().Header.Get("If-None-Match"), a.etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
+	// With its length known the answer goes out in one piece, not chunked.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(a.body)))
 	return c.JSONBlob(http.StatusOK, a.body)
 }
 
