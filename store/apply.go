@@ -53,6 +53,7 @@ type recordApply struct {
 	deleted int         // of those, marked deleted by the source
 	now     time.Time
 	closed  bool
+	fill    *fill // straight into the copy of an empty set; nil when staged
 }
 
 // StageRecords opens an apply for a set of the workspace. It holds one
@@ -71,18 +72,25 @@ func (s *Store) StageRecords(ctx context.Context, set domain.RecordSet) (domain.
 		s: s, set: set, conn: conn, table: "record_stage_" + hex.EncodeToString(b), now: utc(time.Now()),
 		buf: make([]stagedRow, 0, stageBatch), spare: make([]stagedRow, 0, stageBatch),
 	}
-	ts := "timestamptz"
-	if s.dialect == DialectSQLite {
-		ts = "datetime"
+	if a.fill, err = a.openFill(ctx); err == nil && a.fill == nil {
+		err = a.createStaging(a.db(ctx))
 	}
-	err = a.db(ctx).Exec(`CREATE TEMPORARY TABLE ` + a.table + ` (
-		id text NOT NULL, external_id text NOT NULL, fields text NOT NULL, hash text NOT NULL,
-		active boolean NOT NULL, deleted boolean NOT NULL, kept boolean NOT NULL, deleted_at ` + ts + `, source_updated_at ` + ts + `)`).Error
 	if err != nil {
 		conn.Close()
-		return nil, translate(err)
+		return nil, err
 	}
 	return a, nil
+}
+
+// createStaging creates the apply's staging table.
+func (a *recordApply) createStaging(db *gorm.DB) error {
+	ts := "timestamptz"
+	if a.s.dialect == DialectSQLite {
+		ts = "datetime"
+	}
+	return translate(db.Exec(`CREATE TEMPORARY TABLE ` + a.table + ` (
+		id text NOT NULL, external_id text NOT NULL, fields text NOT NULL, hash text NOT NULL,
+		active boolean NOT NULL, deleted boolean NOT NULL, kept boolean NOT NULL, deleted_at ` + ts + `, source_updated_at ` + ts + `)`).Error)
 }
 
 // db is gorm on the apply's pinned connection.
@@ -130,7 +138,17 @@ func (a *recordApply) Keep(ctx context.Context, externalID string) error {
 		return errApplyClosed
 	}
 	a.kept++
-	return a.stage(ctx, stagedRow{ID: newID(), ExternalID: externalID, Fields: "{}", Kept: true})
+	return a.stage(ctx, keptRow(externalID))
+}
+
+// keptRow is the staged row of a record kept as it is.
+func keptRow(externalID string) stagedRow {
+	return stagedRow{ID: newID(), ExternalID: externalID, Fields: "{}", Kept: true}
+}
+
+// values are the row's values in the order of stagingColumns.
+func (r stagedRow) values() []any {
+	return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.DeletedAt, r.SourceUpdatedAt}
 }
 
 // stage buffers one row, handing a full batch to the database.
@@ -180,6 +198,9 @@ func (a *recordApply) write(ctx context.Context, batch []stagedRow) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	if a.fill != nil {
+		return translate(a.copyFill(ctx, batch))
+	}
 	if a.s.dialect == DialectPostgres {
 		return translate(a.copyPostgres(ctx, batch))
 	}
@@ -199,9 +220,8 @@ func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error
 		if i == len(batch) {
 			return nil, nil
 		}
-		r := &batch[i]
 		i++
-		return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.DeletedAt, r.SourceUpdatedAt}, nil
+		return batch[i-1].values(), nil
 	}))
 }
 
@@ -210,8 +230,8 @@ func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error
 // the main database and need no transaction of their own.
 func (a *recordApply) insertSQLite(ctx context.Context, batch []stagedRow) error {
 	rows := make([][]any, len(batch))
-	for i, r := range batch {
-		rows[i] = []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.DeletedAt, r.SourceUpdatedAt}
+	for i := range batch {
+		rows[i] = batch[i].values()
 	}
 	return insertRows(a.db(ctx), a.table, stagingColumns, rows)
 }
@@ -225,6 +245,9 @@ func (a *recordApply) Discard(ctx context.Context) {
 	a.closed = true
 	_ = a.wait()
 	a.buf, a.spare = nil, nil
+	if a.fill != nil {
+		_ = a.fill.tx.Rollback() // after a commit, ErrTxDone
+	}
 	db := a.db(context.WithoutCancel(ctx))
 	_ = db.Exec("DROP TABLE IF EXISTS " + a.table + "_m").Error
 	_ = db.Exec("DROP TABLE IF EXISTS " + a.table).Error
@@ -252,12 +275,16 @@ func (a *recordApply) Commit(ctx context.Context, o domain.ApplyOptions) (domain
 	now := utc(o.Now)
 	stats := domain.ApplyStats{Rows: a.n}
 	unlock := a.s.lockWrites()
-	err := translate(a.db(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := a.merge(tx, o, now, &stats); err != nil {
+	err := a.inTx(ctx, func(tx *gorm.DB) error {
+		merge := a.merge
+		if a.fill != nil {
+			merge = a.commitFill
+		}
+		if err := merge(tx, o, now, &stats); err != nil {
 			return err
 		}
 		return announce(tx, []string{a.set.WorkspaceID})
-	}))
+	})
 	a.s.versions.bump(a.set.WorkspaceID)
 	unlock()
 	a.Discard(ctx) // the hooks need no staging and no pinned connection
@@ -268,6 +295,20 @@ func (a *recordApply) Commit(ctx context.Context, o domain.ApplyOptions) (domain
 		a.s.RecordsChanged(ctx, a.set)
 	}
 	return stats, err
+}
+
+// inTx runs fn in the apply's transaction: the fill's, or a new one on
+// the pinned connection.
+func (a *recordApply) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if a.fill == nil {
+		return translate(a.db(ctx).Transaction(fn))
+	}
+	db := a.db(ctx)
+	db.Statement.ConnPool = a.fill.tx
+	if err := fn(db); err != nil {
+		return err
+	}
+	return translate(a.fill.tx.Commit())
 }
 
 // merge applies the staged records in one transaction. It takes the

@@ -156,6 +156,56 @@ func TestRecordApply(t *testing.T) {
 		a.Discard(ctx)
 		require.Empty(t, liveIDs(t, s, set))
 	})
+	t.Run("an_open_first_apply_shows_nothing_and_a_discarded_one_leaves_nothing", func(t *testing.T) {
+		s, set := setup(t)
+		a, err := s.StageRecords(ctx, set)
+		require.NoError(t, err)
+		for i := range 12001 { // more than one batch reaches the database
+			require.NoError(t, a.Add(ctx, rec(fmt.Sprint(i), "x")))
+		}
+		require.Empty(t, liveIDs(t, s, set))
+		_, err = s.Record(ctx, set, "1")
+		require.True(t, domain.IsCode(err, domain.CodeNotFound), "%v", err)
+		a.Discard(ctx)
+		var n int
+		require.NoError(t, s.SQL().QueryRow(`SELECT COUNT(*) FROM records WHERE connection_id = $1`, set.ConnectionID).Scan(&n))
+		require.Zero(t, n, "no record of the discarded apply is left anywhere")
+		st, err := apply(t, s, set, full, rec("1", "a"))
+		require.NoError(t, err)
+		require.Equal(t, 1, st.Inserted)
+	})
+	t.Run("a_first_apply_another_apply_overtakes_is_merged_with_it", func(t *testing.T) {
+		for _, mode := range []domain.ApplyOptions{partial, full} {
+			s, set := setup(t)
+			a, err := s.StageRecords(ctx, set) // the set is empty now
+			require.NoError(t, err)
+			for i := range 6000 {
+				require.NoError(t, a.Add(ctx, rec(fmt.Sprint(i), "mine")))
+			}
+			require.NoError(t, a.Keep(ctx, "kept"))
+			_, err = apply(t, s, set, partial, rec("0", "mine"), rec("1", "theirs"), rec("kept", "theirs"), rec("other", "theirs"))
+			require.NoError(t, err)
+			st, err := a.Commit(ctx, mode)
+			require.NoError(t, err)
+			want := domain.ApplyStats{Rows: 6000, Inserted: 5998, Updated: 1, Unchanged: 1, Seq: st.Seq}
+			if mode.Mode == domain.ApplyFull {
+				want.Deleted = 1 // "other"; "kept" stays
+			}
+			require.Equal(t, want, st, "%s", mode.Mode)
+			r, err := s.Record(ctx, set, "1")
+			require.NoError(t, err)
+			require.Equal(t, "mine", r.Fields["name"])
+			r, err = s.Record(ctx, set, "kept")
+			require.NoError(t, err)
+			require.Equal(t, "theirs", r.Fields["name"])
+			r, err = s.Record(ctx, set, "other")
+			require.NoError(t, err)
+			require.Equal(t, mode.Mode == domain.ApplyFull, r.Deleted)
+			var n int
+			require.NoError(t, s.SQL().QueryRow(`SELECT COUNT(*) FROM records WHERE connection_id = $1`, set.ConnectionID).Scan(&n))
+			require.Equal(t, 6002, n, "every record once, in the set")
+		}
+	})
 	t.Run("duplicate_external_id_is_invalid", func(t *testing.T) {
 		s, set := setup(t)
 		_, err := apply(t, s, set, full, rec("1", "a"), rec("1", "b"))
