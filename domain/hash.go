@@ -3,7 +3,6 @@ package domain
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,9 +12,10 @@ import (
 // RecordHash is the content hash of what a record says: its fields, whether
 // it is active or deleted, and its source updated-at. Two records with the
 // same hash are the same for syncing, so an unchanged record is skipped.
-// encoding/json writes map keys sorted, which makes the form canonical.
+// encoding/json's form of the fields (see AppendJSON) has its map keys
+// sorted, which makes it canonical.
 func RecordHash(r Record) string {
-	b, err := json.Marshal(r.Fields)
+	b, err := r.Fields.AppendJSON(nil)
 	if err != nil {
 		// Fields hold JSON-shaped values only; a value json cannot write is
 		// hashed by its printed form so that the hash still changes with it.
@@ -25,7 +25,7 @@ func RecordHash(r Record) string {
 }
 
 // RecordHashEncoded is RecordHash for a writer that has already encoded
-// r.Fields with encoding/json (as fields), so that bulk writers encode each
+// r.Fields (as fields, with AppendJSON), so that bulk writers encode each
 // record once. r.Fields itself is not read.
 func RecordHashEncoded(fields []byte, r Record) string {
 	h := sha256.New()

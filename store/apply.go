@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -53,7 +52,8 @@ type recordApply struct {
 	deleted int         // of those, marked deleted by the source
 	now     time.Time
 	closed  bool
-	fill    *fill // straight into the copy of an empty set; nil when staged
+	fill    *fill  // straight into the copy of an empty set; nil when staged
+	enc     []byte // the last record's fields encoded, reused
 }
 
 // StageRecords opens an apply for a set of the workspace. It holds one
@@ -108,10 +108,11 @@ func (a *recordApply) Add(ctx context.Context, r domain.Record) error {
 		return errApplyClosed
 	}
 	// The stored fields and the hash come from one encoding.
-	enc, err := json.Marshal(r.Fields)
+	enc, err := r.Fields.AppendJSON(a.enc[:0])
 	if err != nil {
 		return domain.Wrap(domain.CodeInvalid, err, "record fields must be JSON values")
 	}
+	a.enc = enc
 	row := stagedRow{
 		ID: newID(), ExternalID: r.ExternalID, Fields: string(enc), Hash: domain.RecordHashEncoded(enc, r),
 		Active: r.Active, Deleted: r.Deleted, SourceUpdatedAt: r.SourceUpdatedAt,

@@ -25,11 +25,12 @@ import (
 // another apply filled it meanwhile, the records go back into staging and
 // are merged like any other apply's (unstage).
 //
-// The records carry a change number taken when the apply opened, so others
-// commit after them in the workspace; within the set, which is what every
-// reader of change numbers reads, order holds: a set empty at Commit has
-// never held a record (records leave the copy only with their connection),
-// so no reader has a position in it.
+// The records carry the time the apply opened (first seen, last seen,
+// changed), where merged ones carry Commit's, and a change number taken
+// then, so numbers taken later may commit before theirs. Within the set,
+// which is what every reader of change numbers reads, order still holds: a
+// set empty at Commit has never held a record (records leave the copy only
+// with their connection), so no reader has a position in it.
 type fill struct {
 	tx      *sql.Tx
 	private int64    // the set number the records are written under

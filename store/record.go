@@ -121,7 +121,8 @@ func lastFullAt(db *gorm.DB, set domain.RecordSet) (*time.Time, error) {
 
 // nextSeq takes the workspace's next change number. The row lock it takes is
 // held until the transaction ends, so numbers commit in order (see the
-// migration).
+// migration); a fill's records commit later than their number, in a set no
+// reader has a position in (see fill).
 func nextSeq(db *gorm.DB, workspaceID string) (int64, error) {
 	var seq int64
 	err := db.Raw(`INSERT INTO change_seq (workspace_id, value) VALUES (?, 1)
