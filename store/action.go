@@ -128,7 +128,7 @@ func act(db *gorm.DB, ref ObjectRef, ids []string, req domain.ActionRequest, ifV
 	if err := db.Clauses(clause.Locking{Strength: "SHARE"}).Where("sync_id = ? AND name = ?", ref.SyncID, ref.Object).Find(&objs).Error; err != nil || len(objs) == 0 {
 		return nil, translate(err)
 	}
-	sy, _, err := loadSync(db, ref.WorkspaceID, ref.SyncID)
+	sy, err := syncOnly(db, ref.WorkspaceID, ref.SyncID)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func (s *Store) readAhead(ctx context.Context, ref ObjectRef, ids []string, req 
 	go func() {
 		defer close(a.done)
 		db := s.db.WithContext(ctx)
-		sy, _, err := loadSync(db, ref.WorkspaceID, ref.SyncID)
+		sy, err := syncOnly(db, ref.WorkspaceID, ref.SyncID)
 		if err != nil {
 			a.err = err
 			return

@@ -342,11 +342,17 @@ func recordValues(r recordRow) []any {
 var recordInsertColumns = append([]column{{"id", "text"}, {"workspace_id", "text"}, {"connection_id", "text"}, {"object", "text"},
 	{"set_id", "bigint"}, {"external_id", "text"}, {"first_seen_at", "timestamptz"}}, recordColumns...)
 
+// recordInsertValues are a new record's values in the order of
+// recordInsertColumns.
+func recordInsertValues(r recordRow) []any {
+	return append([]any{r.ID, r.WorkspaceID, r.ConnectionID, r.Object, r.SetID, r.ExternalID, r.FirstSeenAt}, recordValues(r)...)
+}
+
 // insertRecords writes new records of the hub's copy.
 func insertRecords(db *gorm.DB, recs []recordRow) error {
 	rows := make([][]any, len(recs))
 	for i, r := range recs {
-		rows[i] = append([]any{r.ID, r.WorkspaceID, r.ConnectionID, r.Object, r.SetID, r.ExternalID, r.FirstSeenAt}, recordValues(r)...)
+		rows[i] = recordInsertValues(r)
 	}
 	return insertRows(db, "records", recordInsertColumns, rows)
 }

@@ -79,8 +79,11 @@ func (a *recordApply) copyFill(ctx context.Context, batch []stagedRow) error {
 		}
 		r := &batch[i]
 		i++
-		return []any{r.ID, set.WorkspaceID, set.ConnectionID, set.Object, f.private, r.ExternalID, a.now,
-			r.Fields, r.Hash, r.Active, r.Deleted, r.DeletedAt, r.SourceUpdatedAt, a.now, a.now, f.seq, string(domain.OriginSource), int64(1)}, nil
+		return recordInsertValues(recordRow{
+			ID: r.ID, WorkspaceID: set.WorkspaceID, ConnectionID: set.ConnectionID, Object: set.Object, SetID: f.private, ExternalID: r.ExternalID,
+			Fields: r.Fields, Hash: r.Hash, Active: r.Active, Deleted: r.Deleted, DeletedAt: r.DeletedAt, SourceUpdatedAt: r.SourceUpdatedAt,
+			FirstSeenAt: a.now, LastSeenAt: a.now, ChangedAt: a.now, Seq: f.seq, Origin: string(domain.OriginSource), Version: 1,
+		}), nil
 	}))
 	if isDuplicate(err) {
 		return errDuplicateInBatch
@@ -102,9 +105,9 @@ func (a *recordApply) commitFill(db *gorm.DB, o domain.ApplyOptions, now time.Ti
 	if err != nil {
 		return err
 	}
-	var top int64
-	if err := db.Raw("SELECT COALESCE(MAX(seq), 0) FROM records WHERE set_id = ?", sid).Scan(&top).Error; err != nil {
-		return translate(err)
+	top, err := topSeq(db, set.ConnectionID, set.Object)
+	if err != nil {
+		return err
 	}
 	if top != 0 || o.Origin != domain.OriginSource {
 		return a.unstage(db, o, now, stats)

@@ -100,7 +100,7 @@ func (s *Store) reconcileBatch(ctx context.Context, ref ObjectRef, now time.Time
 		if err != nil || len(objs) == 0 {
 			return translate(err)
 		}
-		sy, _, err := loadSync(tx.db, ref.WorkspaceID, ref.SyncID)
+		sy, err := syncOnly(tx.db, ref.WorkspaceID, ref.SyncID)
 		if err != nil {
 			return err
 		}

@@ -196,20 +196,30 @@ func (s *Store) Sync(ctx context.Context, workspaceID, id string) (*domain.Sync,
 }
 
 func loadSync(db *gorm.DB, workspaceID, id string) (*domain.Sync, []domain.Object, error) {
-	var r syncRow
-	if err := db.Take(&r, "workspace_id = ? AND id = ?", workspaceID, id).Error; err != nil {
-		return nil, nil, notFound("sync", err)
+	sy, err := syncOnly(db, workspaceID, id)
+	if err != nil {
+		return nil, nil, err
 	}
 	var rows []syncObjectRow
 	if err := db.Where("sync_id = ?", id).Order("position, name").Find(&rows).Error; err != nil {
 		return nil, nil, translate(err)
 	}
-	sy := r.domain()
 	objects := make([]domain.Object, len(rows))
 	for i, o := range rows {
 		objects[i] = o.domain()
 	}
-	return &sy, objects, nil
+	return sy, objects, nil
+}
+
+// syncOnly reads the workspace's sync without its objects, for work on one
+// object that reads that object's row itself.
+func syncOnly(db *gorm.DB, workspaceID, id string) (*domain.Sync, error) {
+	var r syncRow
+	if err := db.Take(&r, "workspace_id = ? AND id = ?", workspaceID, id).Error; err != nil {
+		return nil, notFound("sync", err)
+	}
+	sy := r.domain()
+	return &sy, nil
 }
 
 // Syncs lists the workspace's syncs after the cursor.
