@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
@@ -217,13 +216,13 @@ func isDuplicate(err error) bool {
 // copyPostgres streams the batch with COPY, PostgreSQL's bulk path.
 func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error {
 	i := 0
-	return copyFrom(ctx, a.conn, a.table, stagingColumns, pgx.CopyFromFunc(func() ([]any, error) {
+	return copyFrom(ctx, a.conn, a.table, stagingColumns, func() []any {
 		if i == len(batch) {
-			return nil, nil
+			return nil
 		}
 		i++
-		return batch[i-1].values(), nil
-	}))
+		return batch[i-1].values()
+	})
 }
 
 // insertSQLite writes the batch with multi-row inserts. The staging table

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 )
 
@@ -54,19 +51,18 @@ func copyRows(db *gorm.DB, conn *sql.Conn, table string, columns []column, rows 
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := copyFrom(db.Statement.Context, conn, table, columns, pgx.CopyFromRows(rows)); err != nil {
+	i := 0
+	next := func() []any {
+		if i == len(rows) {
+			return nil
+		}
+		i++
+		return rows[i-1]
+	}
+	if err := copyFrom(db.Statement.Context, conn, table, columns, next); err != nil {
 		return execError(db, err)
 	}
 	return nil
-}
-
-// copyFrom streams src into table's columns with COPY on conn, a
-// PostgreSQL connection of database/sql.
-func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []column, src pgx.CopyFromSource) error {
-	return conn.Raw(func(dc any) error {
-		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, names(columns), src)
-		return err
-	})
 }
 
 // updateRows rewrites rows of table by id; each row is the id followed by

@@ -95,3 +95,26 @@ func TestCopyRowsInATransaction(t *testing.T) {
 		t.Fatalf("the failed transaction left %d rows", n)
 	}
 }
+
+
+// A value that does not fit its column's type is an error, not a guess.
+func TestCopyValueRefusesWhatDoesNotFit(t *testing.T) {
+	type name string
+	s := "x"
+	var none *string
+	for _, c := range []struct {
+		kind copyKind
+		v    any
+		ok   bool
+	}{
+		{copyText, "a", true}, {copyText, name("a"), true}, {copyText, &s, true}, {copyText, none, true}, {copyText, nil, true},
+		{copyInt8, int64(1), true}, {copyInt4, 7, true}, {copyInt4, int64(1) << 40, false},
+		{copyBool, true, true}, {copyTimestamptz, time.Now(), true},
+		{copyText, 1, false}, {copyInt8, "1", false}, {copyBool, 1, false}, {copyTimestamptz, "2026-01-01", false}, {copyText, 1.5, false},
+	} {
+		_, err := appendCopyValue(nil, c.kind, c.v)
+		if (err == nil) != c.ok {
+			t.Errorf("%T %v as %s: error %v", c.v, c.v, copyKindNames[c.kind], err)
+		}
+	}
+}

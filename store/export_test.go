@@ -51,3 +51,19 @@ func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 	_, err = p.UpTo(ctx, version)
 	return err
 }
+
+// CopyColumnTypes are the types the bulk paths write each table's columns
+// as, by table and column.
+func CopyColumnTypes() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for table, columns := range map[string][]column{
+		"records": recordInsertColumns, "items": itemInsertColumns, "item_keys": itemKeyColumns,
+		"operations": operationColumns, "audit_log": auditColumns,
+	} {
+		out[table] = map[string]string{}
+		for _, c := range columns {
+			out[table][c.name] = c.pgType
+		}
+	}
+	return out
+}

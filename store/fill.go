@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"syncd/domain"
@@ -70,12 +69,12 @@ func (a *recordApply) openFill(ctx context.Context) (*fill, error) {
 // and if the fill has to be merged after all, they go to staging then.
 func (a *recordApply) copyFill(ctx context.Context, batch []stagedRow) error {
 	f, set, i := a.fill, a.set, 0
-	err := copyFrom(ctx, a.conn, "records", recordInsertColumns, pgx.CopyFromFunc(func() ([]any, error) {
+	err := copyFrom(ctx, a.conn, "records", recordInsertColumns, func() []any {
 		for ; i < len(batch) && batch[i].Kept; i++ {
 			f.kept = append(f.kept, batch[i].ExternalID)
 		}
 		if i == len(batch) {
-			return nil, nil
+			return nil
 		}
 		r := &batch[i]
 		i++
@@ -83,8 +82,8 @@ func (a *recordApply) copyFill(ctx context.Context, batch []stagedRow) error {
 			ID: r.ID, WorkspaceID: set.WorkspaceID, ConnectionID: set.ConnectionID, Object: set.Object, SetID: f.private, ExternalID: r.ExternalID,
 			Fields: r.Fields, Hash: r.Hash, Active: r.Active, Deleted: r.Deleted, DeletedAt: r.DeletedAt, SourceUpdatedAt: r.SourceUpdatedAt,
 			FirstSeenAt: a.now, LastSeenAt: a.now, ChangedAt: a.now, Seq: f.seq, Origin: string(domain.OriginSource), Version: 1,
-		}), nil
-	}))
+		})
+	})
 	if isDuplicate(err) {
 		return errDuplicateInBatch
 	}
