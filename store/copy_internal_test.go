@@ -96,7 +96,6 @@ func TestCopyRowsInATransaction(t *testing.T) {
 	}
 }
 
-
 // A value that does not fit its column's type is an error, not a guess.
 func TestCopyValueRefusesWhatDoesNotFit(t *testing.T) {
 	type name string
