@@ -206,7 +206,7 @@ func (h *uploadHandlers) apply(ctx context.Context, up *domain.Upload, form uplo
 	}
 	st, err := staged.Commit(ctx, domain.ApplyOptions{
 		Mode: form.Mode, MaxDeleteRatio: h.ratio, ConfirmMassDelete: form.ConfirmMassDelete,
-		Source: "upload", Origin: domain.OriginSource, Now: up.CreatedAt,
+		Source: "upload", Origin: domain.OriginSource, Now: up.CreatedAt, UniqueIDs: true,
 	})
 	if err != nil {
 		return err

@@ -92,6 +92,10 @@ type ApplyOptions struct {
 	Source string
 	Origin Origin
 	Now    time.Time
+	// UniqueIDs says the caller has already refused repeated external ids
+	// (an upload checks every row, naming both rows), so the apply need not
+	// look for them again.
+	UniqueIDs bool
 }
 
 // ApplyStats counts what an apply changed.

@@ -22,10 +22,18 @@ type stagedRow struct {
 	ID, ExternalID, Fields, Hash string
 	Active, Deleted, Kept        bool
 	DeletedAt, SourceUpdatedAt   *time.Time
+	// What it matched (see prematch): the stored record's id ("" for none),
+	// whether that is a tombstone and whether its hash differs.
+	RecordID            string
+	WasDeleted, Changed bool
 }
 
 var stagingColumns = []column{{"id", "text"}, {"external_id", "text"}, {"fields", "text"}, {"hash", "text"},
 	{"active", "boolean"}, {"deleted", "boolean"}, {"kept", "boolean"}, {"deleted_at", "timestamptz"}, {"source_updated_at", "timestamptz"}}
+
+// deltaColumns are the delta's (see prematch): staging's and the id of the
+// record a changed row changes (NULL for a new one).
+var deltaColumns = append(stagingColumns[:len(stagingColumns):len(stagingColumns)], column{"record_id", "text"})
 
 // stageBatch is how many records are written to staging at once: large
 // enough to amortise a round trip, small enough to keep memory flat.
@@ -51,8 +59,9 @@ type recordApply struct {
 	deleted int         // of those, marked deleted by the source
 	now     time.Time
 	closed  bool
-	fill    *fill  // straight into the copy of an empty set; nil when staged
-	enc     []byte // the last record's fields encoded, reused
+	fill    *fill     // straight into the copy of an empty set; nil when staged
+	pre     *prematch // when staged: batches matched as they are staged
+	enc     []byte    // the last record's fields encoded, reused
 }
 
 // StageRecords opens an apply for a set of the workspace. It holds one
@@ -72,7 +81,9 @@ func (s *Store) StageRecords(ctx context.Context, set domain.RecordSet) (domain.
 		buf: make([]stagedRow, 0, stageBatch), spare: make([]stagedRow, 0, stageBatch),
 	}
 	if a.fill, err = a.openFill(ctx); err == nil && a.fill == nil {
-		err = a.createStaging(a.db(ctx))
+		if err = a.createStaging(a.db(ctx)); err == nil {
+			err = a.openPrematch(a.db(ctx))
+		}
 	}
 	if err != nil {
 		conn.Close()
@@ -81,16 +92,23 @@ func (s *Store) StageRecords(ctx context.Context, set domain.RecordSet) (domain.
 	return a, nil
 }
 
-// createStaging creates the apply's staging table.
+// createStaging creates the apply's staging table and its delta (see
+// prematch).
 func (a *recordApply) createStaging(db *gorm.DB) error {
 	ts := "timestamptz"
 	if a.s.dialect == DialectSQLite {
 		ts = "datetime"
 	}
-	return translate(db.Exec(`CREATE TEMPORARY TABLE ` + a.table + ` (
-		id text NOT NULL, external_id text NOT NULL, fields text NOT NULL, hash text NOT NULL,
-		active boolean NOT NULL, deleted boolean NOT NULL, kept boolean NOT NULL, deleted_at ` + ts + `, source_updated_at ` + ts + `)`).Error)
+	columns := `id text NOT NULL, external_id text NOT NULL, fields text NOT NULL, hash text NOT NULL,
+		active boolean NOT NULL, deleted boolean NOT NULL, kept boolean NOT NULL, deleted_at ` + ts + `, source_updated_at ` + ts
+	if err := db.Exec(`CREATE TEMPORARY TABLE ` + a.table + ` (` + columns + `)`).Error; err != nil {
+		return translate(err)
+	}
+	return translate(db.Exec(`CREATE TEMPORARY TABLE ` + a.delta() + ` (` + columns + `, record_id text)`).Error)
 }
+
+// delta is the name of the staging table's delta.
+func (a *recordApply) delta() string { return a.table + "_d" }
 
 // db is gorm on the apply's pinned connection.
 func (a *recordApply) db(ctx context.Context) *gorm.DB {
@@ -151,6 +169,15 @@ func (r stagedRow) values() []any {
 	return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.DeletedAt, r.SourceUpdatedAt}
 }
 
+// deltaValues are the row's values in the order of deltaColumns.
+func (r stagedRow) deltaValues() []any {
+	var rid any
+	if r.RecordID != "" {
+		rid = r.RecordID
+	}
+	return append(r.values(), rid)
+}
+
 // stage buffers one row, handing a full batch to the database.
 func (a *recordApply) stage(ctx context.Context, row stagedRow) error {
 	a.buf = append(a.buf, row)
@@ -201,10 +228,14 @@ func (a *recordApply) write(ctx context.Context, batch []stagedRow) error {
 	if a.fill != nil {
 		return translate(a.copyFill(ctx, batch))
 	}
-	if a.s.dialect == DialectPostgres {
-		return translate(a.copyPostgres(ctx, batch))
+	stay, delta, err := a.matchBatch(ctx, batch)
+	if err == nil {
+		err = a.stageRows(ctx, a.table, stagingColumns, stay, stagedRow.values)
 	}
-	return translate(a.insertSQLite(ctx, batch))
+	if err == nil {
+		err = a.stageRows(ctx, a.delta(), deltaColumns, delta, stagedRow.deltaValues)
+	}
+	return translate(err)
 }
 
 // isDuplicate reports a unique violation, from gorm or from a raw COPY.
@@ -213,27 +244,29 @@ func isDuplicate(err error) bool {
 	return errors.Is(err, gorm.ErrDuplicatedKey) || (errors.As(err, &pe) && pe.Code == "23505")
 }
 
-// copyPostgres streams the batch with COPY, PostgreSQL's bulk path.
-func (a *recordApply) copyPostgres(ctx context.Context, batch []stagedRow) error {
-	i := 0
-	return copyFrom(ctx, a.conn, a.table, stagingColumns, func() []any {
-		if i == len(batch) {
-			return nil
-		}
-		i++
-		return batch[i-1].values()
-	})
-}
-
-// insertSQLite writes the batch with multi-row inserts. The staging table
-// is in the connection's temporary database, so the writes take no lock on
-// the main database and need no transaction of their own.
-func (a *recordApply) insertSQLite(ctx context.Context, batch []stagedRow) error {
-	rows := make([][]any, len(batch))
-	for i := range batch {
-		rows[i] = batch[i].values()
+// stageRows writes rows into a staging table: on PostgreSQL with COPY, its
+// bulk path; on SQLite with multi-row inserts, which take no lock on the
+// main database (the staging tables are in the connection's temporary one)
+// and need no transaction of their own.
+func (a *recordApply) stageRows(ctx context.Context, table string, columns []column, rows []stagedRow, values func(stagedRow) []any) error {
+	if len(rows) == 0 {
+		return nil
 	}
-	return insertRows(a.db(ctx), a.table, stagingColumns, rows)
+	if a.s.dialect == DialectPostgres {
+		i := 0
+		return copyFrom(ctx, a.conn, table, columns, func() []any {
+			if i == len(rows) {
+				return nil
+			}
+			i++
+			return values(rows[i-1])
+		})
+	}
+	out := make([][]any, len(rows))
+	for i := range rows {
+		out[i] = values(rows[i])
+	}
+	return insertRows(a.db(ctx), table, columns, out)
 }
 
 // Discard drops whatever was staged and releases the connection. It is
@@ -250,6 +283,7 @@ func (a *recordApply) Discard(ctx context.Context) {
 	}
 	db := a.db(context.WithoutCancel(ctx))
 	_ = db.Exec("DROP TABLE IF EXISTS " + a.table + "_m").Error
+	_ = db.Exec("DROP TABLE IF EXISTS " + a.delta()).Error
 	_ = db.Exec("DROP TABLE IF EXISTS " + a.table).Error
 	_ = a.conn.Close()
 }
@@ -277,8 +311,11 @@ func (a *recordApply) Commit(ctx context.Context, o domain.ApplyOptions) (domain
 	unlock := a.s.lockWrites()
 	err := a.inTx(ctx, func(tx *gorm.DB) error {
 		merge := a.merge
-		if a.fill != nil {
+		switch {
+		case a.fill != nil:
 			merge = a.commitFill
+		case a.pre != nil:
+			merge = a.commitMatched
 		}
 		if err := merge(tx, o, now, &stats); err != nil {
 			return err
@@ -382,23 +419,9 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 	stats.Inserted = a.n - int(c.Added.Int64)
 	stats.Updated = int(c.Changed.Int64)
 	stats.Unchanged = stats.Rows - stats.Inserted - stats.Updated
-	var missing int64
-	if o.Mode == domain.ApplyFull {
-		var live int64
-		err := db.Raw(`SELECT COUNT(*) FROM records WHERE set_id = ? AND NOT deleted`, sid).Scan(&live).Error
-		if err != nil {
-			return translate(err)
-		}
-		// Each live record matches at most one staged record.
-		missing = live - c.MatchedLive.Int64
-		if live > 0 && float64(missing)/float64(live) > o.MaxDeleteRatio && !o.ConfirmMassDelete {
-			return &domain.Error{
-				Code: domain.CodeConflict,
-				Message: fmt.Sprintf("this full %s of %q would delete %d of %d records (more than %.0f%%); send confirm_mass_delete: true to apply it",
-					o.Source, a.set.Object, missing, live, o.MaxDeleteRatio*100),
-				Details: map[string]any{"would_delete": missing, "live_records": live},
-			}
-		}
+	missing, err := a.missing(db, sid, o, c.MatchedLive.Int64)
+	if err != nil {
+		return err
 	}
 	if stats.Inserted+stats.Updated == 0 && missing == 0 {
 		if err := db.RollbackTo("before_seq").Error; err != nil {
@@ -408,9 +431,7 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 	}
 	stats.Seq = seq
 	if stats.Updated > 0 {
-		err := db.Exec(`UPDATE records SET fields = s.fields, hash = s.hash, active = s.active, deleted = s.deleted,
-				deleted_at = s.deleted_at, source_updated_at = s.source_updated_at, last_seen_at = ?, changed_at = ?,
-				seq = ?, origin = ?, version = records.version + 1
+		err := db.Exec(`UPDATE records SET `+recordMergeSet+`
 			FROM `+m+` m JOIN `+st+` s ON s.external_id = m.external_id
 			WHERE m.changed AND records.id = m.rid`,
 			now, now, seq, string(o.Origin)).Error
@@ -432,30 +453,77 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 		if len(conds) > 0 {
 			filter = "WHERE " + strings.Join(conds, " AND ")
 		}
-		err := db.Exec(`INSERT INTO records (id, workspace_id, connection_id, object, set_id, external_id, fields, hash, active, deleted,
-				deleted_at, source_updated_at, first_seen_at, last_seen_at, changed_at, seq, origin, version)
-			SELECT s.id, ?, ?, ?, ?, s.external_id, s.fields, s.hash, s.active, s.deleted,
-				s.deleted_at, s.source_updated_at, ?, ?, ?, ?, ?, 1
-			FROM `+st+` s `+filter,
-			set.WorkspaceID, set.ConnectionID, set.Object, sid, now, now, now, seq, string(o.Origin)).Error
-		if err != nil {
-			return translate(err)
+		if err := a.insertNew(db, st, filter, sid, seq, now, o); err != nil {
+			return err
 		}
 	}
+	return a.finish(db, sid, seq, missing, now, o, stats, st)
+}
+
+// recordMergeSet is what an apply writes into a changed record, from its
+// staged row s; its parameters are the time (twice), the change number and
+// the origin.
+const recordMergeSet = `fields = s.fields, hash = s.hash, active = s.active, deleted = s.deleted,
+	deleted_at = s.deleted_at, source_updated_at = s.source_updated_at, last_seen_at = ?, changed_at = ?,
+	seq = ?, origin = ?, version = records.version + 1`
+
+// insertNew inserts the staged rows of table that filter leaves as new
+// records of the set.
+func (a *recordApply) insertNew(db *gorm.DB, table, filter string, sid, seq int64, now time.Time, o domain.ApplyOptions) error {
+	set := a.set
+	return translate(db.Exec(`INSERT INTO records (id, workspace_id, connection_id, object, set_id, external_id, fields, hash, active, deleted,
+			deleted_at, source_updated_at, first_seen_at, last_seen_at, changed_at, seq, origin, version)
+		SELECT s.id, ?, ?, ?, ?, s.external_id, s.fields, s.hash, s.active, s.deleted,
+			s.deleted_at, s.source_updated_at, ?, ?, ?, ?, ?, 1
+		FROM `+table+` s `+filter,
+		set.WorkspaceID, set.ConnectionID, set.Object, sid, now, now, now, seq, string(o.Origin)).Error)
+}
+
+// missing counts the live records a full apply lacks (live ones less the
+// live ones it matched), refusing an unconfirmed mass delete; 0 for a
+// partial apply.
+func (a *recordApply) missing(db *gorm.DB, sid int64, o domain.ApplyOptions, matchedLive int64) (int64, error) {
+	if o.Mode != domain.ApplyFull {
+		return 0, nil
+	}
+	var live int64
+	if err := db.Raw(`SELECT COUNT(*) FROM records WHERE set_id = ? AND NOT deleted`, sid).Scan(&live).Error; err != nil {
+		return 0, translate(err)
+	}
+	// Each live record matches at most one staged record.
+	missing := live - matchedLive
+	if live > 0 && float64(missing)/float64(live) > o.MaxDeleteRatio && !o.ConfirmMassDelete {
+		return 0, &domain.Error{
+			Code: domain.CodeConflict,
+			Message: fmt.Sprintf("this full %s of %q would delete %d of %d records (more than %.0f%%); send confirm_mass_delete: true to apply it",
+				o.Source, a.set.Object, missing, live, o.MaxDeleteRatio*100),
+			Details: map[string]any{"would_delete": missing, "live_records": live},
+		}
+	}
+	return missing, nil
+}
+
+// finish counts deletions, tombstones the missing records of a full apply
+// (the live ones no staged row of tables names) and marks the set's full
+// listing.
+func (a *recordApply) finish(db *gorm.DB, sid, seq, missing int64, now time.Time, o domain.ApplyOptions, stats *domain.ApplyStats, tables ...string) error {
 	// Staged records that the source itself marks deleted count as deletions.
 	stats.Deleted = a.deleted
-	if o.Mode == domain.ApplyFull && missing > 0 {
+	if missing > 0 {
+		absent := make([]string, len(tables))
+		for i, t := range tables {
+			absent[i] = "NOT EXISTS (SELECT 1 FROM " + t + " s WHERE s.external_id = records.external_id)"
+		}
 		// An empty hash makes a tombstoned record that comes back count as changed.
 		res := db.Exec(`UPDATE records SET deleted = ?, deleted_at = ?, hash = '', changed_at = ?, seq = ?, origin = ?, version = version + 1
-			WHERE set_id = ? AND NOT deleted
-			AND NOT EXISTS (SELECT 1 FROM `+st+` s WHERE s.external_id = records.external_id)`,
+			WHERE set_id = ? AND NOT deleted AND `+strings.Join(absent, " AND "),
 			true, now, now, seq, string(o.Origin), sid)
 		if res.Error != nil {
 			return translate(res.Error)
 		}
 		stats.Deleted += int(res.RowsAffected)
 	}
-	return markFull(db, set, o, now)
+	return markFull(db, a.set, o, now)
 }
 
 // markFull records when a full listing last saw the whole set.

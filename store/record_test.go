@@ -206,6 +206,90 @@ func TestRecordApply(t *testing.T) {
 			require.Equal(t, 6002, n, "every record once, in the set")
 		}
 	})
+	t.Run("a_re_apply_is_matched_as_it_is_staged_and_merged_when_another_apply_overtakes_it", func(t *testing.T) {
+		for _, overtaken := range []bool{false, true} {
+			for _, o := range []domain.ApplyOptions{partial, full, {Mode: domain.ApplyFull, MaxDeleteRatio: 0.5, UniqueIDs: true}} {
+				name := fmt.Sprintf("overtaken=%v mode=%s unique=%v", overtaken, o.Mode, o.UniqueIDs)
+				s, set := setup(t)
+				old := []domain.Record{rec("gone", "old"), rec("kept", "old"), rec("back", "old")}
+				for i := range 6000 {
+					old = append(old, rec(fmt.Sprint(i), "old"))
+				}
+				_, err := apply(t, s, set, partial, old...)
+				require.NoError(t, err)
+				back := rec("back", "old")
+				back.Deleted = true
+				_, err = apply(t, s, set, partial, back) // a tombstone the re-apply brings back
+				require.NoError(t, err)
+
+				a, err := s.StageRecords(ctx, set)
+				require.NoError(t, err)
+				for i := range 6000 { // three batches' worth with the others
+					name := "old"
+					if i < 3 {
+						name = "mine"
+					}
+					require.NoError(t, a.Add(ctx, rec(fmt.Sprint(i), name)))
+				}
+				require.NoError(t, a.Add(ctx, rec("back", "old")))
+				require.NoError(t, a.Add(ctx, rec("new", "mine")))
+				require.NoError(t, a.Keep(ctx, "kept"))
+				want := domain.ApplyStats{Rows: 6002, Inserted: 1, Updated: 4, Unchanged: 5997}
+				if o.Mode == domain.ApplyFull {
+					want.Deleted = 1 // "gone"
+				}
+				if overtaken {
+					// Another apply changes a record the re-apply holds as it
+					// was, one it changes, and adds one it lacks.
+					_, err = apply(t, s, set, partial, rec("3", "theirs"), rec("1", "theirs"), rec("theirs", "theirs"))
+					require.NoError(t, err)
+					want.Updated, want.Unchanged = 5, 5996 // "3" goes back to the re-apply's value
+					if o.Mode == domain.ApplyFull {
+						want.Deleted = 2 // and "theirs" is missing from it
+					}
+				}
+				st, err := a.Commit(ctx, o)
+				require.NoError(t, err, name)
+				want.Seq = st.Seq
+				require.Equal(t, want, st, name)
+				for id, value := range map[string]string{"0": "mine", "1": "mine", "3": "old", "5999": "old", "back": "old", "new": "mine", "kept": "old"} {
+					r, err := s.Record(ctx, set, id)
+					require.NoError(t, err, name)
+					require.Equal(t, value, r.Fields["name"], "%s: record %s", name, id)
+					require.False(t, r.Deleted, "%s: record %s", name, id)
+				}
+				for _, id := range []string{"gone", "theirs"} {
+					r, err := s.Record(ctx, set, id)
+					if id == "theirs" && !overtaken {
+						require.True(t, domain.IsCode(err, domain.CodeNotFound), name)
+						continue
+					}
+					require.NoError(t, err, name)
+					require.Equal(t, o.Mode == domain.ApplyFull, r.Deleted, "%s: record %s", name, id)
+				}
+				var n int
+				require.NoError(t, s.SQL().QueryRow(`SELECT COUNT(*) FROM records WHERE connection_id = $1`, set.ConnectionID).Scan(&n))
+				require.Equal(t, len(old)+map[bool]int{false: 1, true: 2}[overtaken], n, "%s: every record once", name)
+			}
+		}
+	})
+	t.Run("a_re_apply_with_an_id_twice_is_invalid_and_changes_nothing", func(t *testing.T) {
+		s, set := setup(t)
+		_, err := apply(t, s, set, partial, rec("1", "a"), rec("2", "a"))
+		require.NoError(t, err)
+		for _, recs := range [][]domain.Record{
+			{rec("1", "b"), rec("1", "c")}, // both change one record
+			{rec("3", "b"), rec("3", "c")}, // both new
+			{rec("1", "a"), rec("1", "b")}, // as it is, then changed
+		} {
+			_, err := apply(t, s, set, full, recs...)
+			require.True(t, domain.IsCode(err, domain.CodeInvalid), "%v", err)
+			r, err := s.Record(ctx, set, "1")
+			require.NoError(t, err)
+			require.Equal(t, "a", r.Fields["name"])
+			require.Equal(t, []string{"1", "2"}, liveIDs(t, s, set))
+		}
+	})
 	t.Run("duplicate_external_id_is_invalid", func(t *testing.T) {
 		s, set := setup(t)
 		_, err := apply(t, s, set, full, rec("1", "a"), rec("1", "b"))
