@@ -178,6 +178,33 @@ func (r stagedRow) deltaValues() []any {
 	return append(r.values(), rid)
 }
 
+// appendCopy appends the row's COPY tuple in the order of stagingColumns,
+// or of deltaColumns for the delta, as copyValues would from values or
+// deltaValues (a test holds them alike) but without boxing each value.
+func (r *stagedRow) appendCopy(b []byte, delta bool) []byte {
+	if delta {
+		b = appendCopyFields(b, len(deltaColumns))
+	} else {
+		b = appendCopyFields(b, len(stagingColumns))
+	}
+	b = appendCopyText(b, r.ID)
+	b = appendCopyText(b, r.ExternalID)
+	b = appendCopyText(b, r.Fields)
+	b = appendCopyText(b, r.Hash)
+	b = appendCopyBool(b, r.Active)
+	b = appendCopyBool(b, r.Deleted)
+	b = appendCopyBool(b, r.Kept)
+	b = appendCopyTimeOrNull(b, r.DeletedAt)
+	b = appendCopyTimeOrNull(b, r.SourceUpdatedAt)
+	if !delta {
+		return b
+	}
+	if r.RecordID == "" {
+		return appendCopyNull(b)
+	}
+	return appendCopyText(b, r.RecordID)
+}
+
 // stage buffers one row, handing a full batch to the database.
 func (a *recordApply) stage(ctx context.Context, row stagedRow) error {
 	a.buf = append(a.buf, row)
@@ -230,10 +257,10 @@ func (a *recordApply) write(ctx context.Context, batch []stagedRow) error {
 	}
 	stay, delta, err := a.matchBatch(ctx, batch)
 	if err == nil {
-		err = a.stageRows(ctx, a.table, stagingColumns, stay, stagedRow.values)
+		err = a.stageRows(ctx, stay, false)
 	}
 	if err == nil {
-		err = a.stageRows(ctx, a.delta(), deltaColumns, delta, stagedRow.deltaValues)
+		err = a.stageRows(ctx, delta, true)
 	}
 	return translate(err)
 }
@@ -244,22 +271,26 @@ func isDuplicate(err error) bool {
 	return errors.Is(err, gorm.ErrDuplicatedKey) || (errors.As(err, &pe) && pe.Code == "23505")
 }
 
-// stageRows writes rows into a staging table: on PostgreSQL with COPY, its
-// bulk path; on SQLite with multi-row inserts, which take no lock on the
-// main database (the staging tables are in the connection's temporary one)
-// and need no transaction of their own.
-func (a *recordApply) stageRows(ctx context.Context, table string, columns []column, rows []stagedRow, values func(stagedRow) []any) error {
+// stageRows writes rows into the staging table or its delta: on
+// PostgreSQL with COPY, its bulk path; on SQLite with multi-row inserts,
+// which take no lock on the main database (the staging tables are in the
+// connection's temporary one) and need no transaction of their own.
+func (a *recordApply) stageRows(ctx context.Context, rows []stagedRow, delta bool) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	table, columns, values := a.table, stagingColumns, stagedRow.values
+	if delta {
+		table, columns, values = a.delta(), deltaColumns, stagedRow.deltaValues
+	}
 	if a.s.dialect == DialectPostgres {
 		i := 0
-		return copyFrom(ctx, a.conn, table, columns, func() []any {
+		return copyFrom(ctx, a.conn, table, columns, func(b []byte) ([]byte, bool, error) {
 			if i == len(rows) {
-				return nil
+				return b, false, nil
 			}
 			i++
-			return values(rows[i-1])
+			return rows[i-1].appendCopy(b, delta), true, nil
 		})
 	}
 	out := make([][]any, len(rows))

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 
 	"syncd/domain"
 )
@@ -116,4 +119,55 @@ func TestCopyValueRefusesWhatDoesNotFit(t *testing.T) {
 			t.Errorf("%T %v as %s: error %v", c.v, c.v, copyKindNames[c.kind], err)
 		}
 	}
+}
+
+// The typed encoders of staged rows and records write what encoding their
+// values column by column writes.
+func TestCopyTypedEncodersMatchTheColumns(t *testing.T) {
+	optTime := func(t *rapid.T, label string) *time.Time {
+		if rapid.Bool().Draw(t, label+" null") {
+			return nil
+		}
+		v := time.UnixMicro(rapid.Int64Range(-1e15, 1e16).Draw(t, label)).UTC()
+		return &v
+	}
+	encode := func(columns []column, row []any) []byte {
+		done := false
+		b, _, err := copyValues(columns, func() []any {
+			if done {
+				return nil
+			}
+			done = true
+			return row
+		})(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		s := stagedRow{
+			ID: rapid.String().Draw(t, "id"), ExternalID: rapid.String().Draw(t, "external id"), Fields: rapid.String().Draw(t, "fields"),
+			Hash: rapid.String().Draw(t, "hash"), Active: rapid.Bool().Draw(t, "active"), Deleted: rapid.Bool().Draw(t, "deleted"),
+			Kept: rapid.Bool().Draw(t, "kept"), DeletedAt: optTime(t, "deleted at"), SourceUpdatedAt: optTime(t, "updated at"),
+			RecordID: rapid.String().Draw(t, "record id"),
+		}
+		if got, want := s.appendCopy(nil, false), encode(stagingColumns, s.values()); !bytes.Equal(got, want) {
+			t.Fatalf("staged row\n got %x\nwant %x", got, want)
+		}
+		if got, want := s.appendCopy(nil, true), encode(deltaColumns, s.deltaValues()); !bytes.Equal(got, want) {
+			t.Fatalf("delta row\n got %x\nwant %x", got, want)
+		}
+		r := recordRow{
+			ID: s.ID, WorkspaceID: rapid.String().Draw(t, "workspace"), ConnectionID: rapid.String().Draw(t, "connection"),
+			Object: rapid.String().Draw(t, "object"), SetID: rapid.Int64().Draw(t, "set"), ExternalID: s.ExternalID,
+			Fields: s.Fields, Hash: s.Hash, Active: s.Active, Deleted: s.Deleted, DeletedAt: s.DeletedAt, SourceUpdatedAt: s.SourceUpdatedAt,
+			FirstSeenAt: time.UnixMicro(rapid.Int64Range(-1e15, 1e16).Draw(t, "first seen")), LastSeenAt: time.UnixMicro(rapid.Int64().Draw(t, "last seen") / 1000),
+			ChangedAt: time.UnixMicro(rapid.Int64Range(0, 1e16).Draw(t, "changed")), Seq: rapid.Int64().Draw(t, "seq"),
+			Origin: rapid.String().Draw(t, "origin"), Version: rapid.Int64().Draw(t, "version"),
+		}
+		if got, want := r.appendCopy(nil), encode(recordInsertColumns, recordInsertValues(r)); !bytes.Equal(got, want) {
+			t.Fatalf("record\n got %x\nwant %x", got, want)
+		}
+	})
 }

@@ -68,26 +68,32 @@ func (a *recordApply) openFill(ctx context.Context) (*fill, error) {
 // Kept rows are only remembered: in an empty set there is nothing to keep,
 // and if the fill has to be merged after all, they go to staging then.
 func (a *recordApply) copyFill(ctx context.Context, batch []stagedRow) error {
-	f, set, i := a.fill, a.set, 0
-	err := copyFrom(ctx, a.conn, "records", recordInsertColumns, func() []any {
+	f, i := a.fill, 0
+	err := copyFrom(ctx, a.conn, "records", recordInsertColumns, func(b []byte) ([]byte, bool, error) {
 		for ; i < len(batch) && batch[i].Kept; i++ {
 			f.kept = append(f.kept, batch[i].ExternalID)
 		}
 		if i == len(batch) {
-			return nil
+			return b, false, nil
 		}
 		r := &batch[i]
 		i++
-		return recordInsertValues(recordRow{
-			ID: r.ID, WorkspaceID: set.WorkspaceID, ConnectionID: set.ConnectionID, Object: set.Object, SetID: f.private, ExternalID: r.ExternalID,
-			Fields: r.Fields, Hash: r.Hash, Active: r.Active, Deleted: r.Deleted, DeletedAt: r.DeletedAt, SourceUpdatedAt: r.SourceUpdatedAt,
-			FirstSeenAt: a.now, LastSeenAt: a.now, ChangedAt: a.now, Seq: f.seq, Origin: string(domain.OriginSource), Version: 1,
-		})
+		row := a.fillRow(r)
+		return row.appendCopy(b), true, nil
 	})
 	if isDuplicate(err) {
 		return errDuplicateInBatch
 	}
 	return err
+}
+
+// fillRow is the record a staged row becomes in the fill.
+func (a *recordApply) fillRow(r *stagedRow) recordRow {
+	return recordRow{
+		ID: r.ID, WorkspaceID: a.set.WorkspaceID, ConnectionID: a.set.ConnectionID, Object: a.set.Object, SetID: a.fill.private, ExternalID: r.ExternalID,
+		Fields: r.Fields, Hash: r.Hash, Active: r.Active, Deleted: r.Deleted, DeletedAt: r.DeletedAt, SourceUpdatedAt: r.SourceUpdatedAt,
+		FirstSeenAt: a.now, LastSeenAt: a.now, ChangedAt: a.now, Seq: a.fill.seq, Origin: string(domain.OriginSource), Version: 1,
+	}
 }
 
 var errDuplicateInBatch = domain.Errorf(domain.CodeInvalid, "an external id occurs twice in one batch")

@@ -17,28 +17,55 @@ import (
 )
 
 // copyFrom streams rows into table's columns with COPY on conn, a
-// PostgreSQL connection of database/sql. next returns the rows one by one
-// and nil after the last.
+// PostgreSQL connection of database/sql. tuples appends one row at a time.
 //
 // The rows travel in COPY's binary format, encoded here by the columns'
 // types: pgx's own CopyFrom asks the server for the columns' types first
 // (a round trip per COPY) and plans every value through its type map,
 // which was a quarter of the server's CPU in a first upload.
-func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []column, next func() []any) error {
-	kinds := make([]copyKind, len(columns))
-	for i, c := range columns {
-		k, ok := copyKinds[c.pgType]
-		if !ok {
-			return fmt.Errorf("COPY into %s: column %s has type %s, which has no binary encoding here", table, c.name, c.pgType)
-		}
-		kinds[i] = k
-	}
+func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []column, tuples copyTuples) error {
 	sql := "COPY " + pgx.Identifier{table}.Sanitize() + " (" + strings.Join(names(columns), ", ") + ") FROM STDIN (FORMAT binary)"
-	r := &copyReader{columns: columns, kinds: kinds, next: next, buf: append(make([]byte, 0, 128<<10), copyHeader...)}
+	r := &copyReader{tuples: tuples, buf: append(make([]byte, 0, 128<<10), copyHeader...)}
 	return conn.Raw(func(dc any) error {
 		_, err := dc.(*stdlib.Conn).Conn().PgConn().CopyFrom(ctx, r, sql)
 		return err
 	})
+}
+
+// copyTuples appends the next row's tuple to b; ok is false after the
+// last row.
+type copyTuples func(b []byte) (out []byte, ok bool, err error)
+
+// copyValues are the tuples of the rows next returns (nil after the last),
+// each value encoded by its column's type.
+func copyValues(columns []column, next func() []any) copyTuples {
+	kinds := make([]copyKind, len(columns))
+	for i, c := range columns {
+		k, ok := copyKinds[c.pgType]
+		if !ok {
+			return func(b []byte) ([]byte, bool, error) {
+				return b, false, fmt.Errorf("COPY: column %s has type %s, which has no binary encoding here", c.name, c.pgType)
+			}
+		}
+		kinds[i] = k
+	}
+	return func(b []byte) ([]byte, bool, error) {
+		row := next()
+		if row == nil {
+			return b, false, nil
+		}
+		if len(row) != len(kinds) {
+			return b, false, fmt.Errorf("COPY: a row of %d values for %d columns", len(row), len(kinds))
+		}
+		b = appendCopyFields(b, len(row))
+		for i, v := range row {
+			var err error
+			if b, err = appendCopyValue(b, kinds[i], v); err != nil {
+				return b, false, fmt.Errorf("COPY: column %s: %w", columns[i].name, err)
+			}
+		}
+		return b, true, nil
+	}
 }
 
 // copyHeader opens a binary COPY: the signature, no flags, no extension.
@@ -62,24 +89,22 @@ var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
 
 // copyReader encodes rows as the server reads them.
 type copyReader struct {
-	columns []column
-	kinds   []copyKind
-	next    func() []any
-	buf     []byte
-	off     int
-	done    bool
+	tuples copyTuples
+	buf    []byte
+	off    int
+	done   bool
 }
 
 func (r *copyReader) Read(p []byte) (int, error) {
 	for len(r.buf)-r.off < len(p) && !r.done {
-		row := r.next()
-		if row == nil {
+		var more bool
+		var err error
+		if r.buf, more, err = r.tuples(r.buf); err != nil {
+			return 0, err
+		}
+		if !more {
 			r.buf = append(r.buf, 0xff, 0xff) // the trailer: a tuple of -1 fields
 			r.done = true
-			break
-		}
-		if err := r.encode(row); err != nil {
-			return 0, err
 		}
 	}
 	n := copy(p, r.buf[r.off:])
@@ -93,19 +118,39 @@ func (r *copyReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// encode appends one tuple.
-func (r *copyReader) encode(row []any) error {
-	if len(row) != len(r.kinds) {
-		return fmt.Errorf("COPY: a row of %d values for %d columns", len(row), len(r.kinds))
+// The appenders of one tuple: its number of fields, then each field (its
+// length, then its bytes; a length of -1 is NULL).
+
+func appendCopyFields(b []byte, n int) []byte { return binary.BigEndian.AppendUint16(b, uint16(n)) }
+
+func appendCopyNull(b []byte) []byte { return binary.BigEndian.AppendUint32(b, math.MaxUint32) }
+
+func appendCopyText(b []byte, s string) []byte {
+	return append(binary.BigEndian.AppendUint32(b, uint32(len(s))), s...)
+}
+
+func appendCopyBool(b []byte, v bool) []byte {
+	x := byte(0)
+	if v {
+		x = 1
 	}
-	r.buf = binary.BigEndian.AppendUint16(r.buf, uint16(len(row)))
-	for i, v := range row {
-		var err error
-		if r.buf, err = appendCopyValue(r.buf, r.kinds[i], v); err != nil {
-			return fmt.Errorf("COPY: column %s: %w", r.columns[i].name, err)
-		}
+	return append(binary.BigEndian.AppendUint32(b, 1), x)
+}
+
+func appendCopyInt8(b []byte, v int64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(b, 8), uint64(v))
+}
+
+func appendCopyTime(b []byte, t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(b, 8), uint64(t.UnixMicro()-pgEpoch))
+}
+
+// appendCopyTimeOrNull is a nullable time.
+func appendCopyTimeOrNull(b []byte, t *time.Time) []byte {
+	if t == nil {
+		return appendCopyNull(b)
 	}
-	return nil
+	return appendCopyTime(b, *t)
 }
 
 // appendCopyValue appends one field: its length, then its bytes; a length
@@ -113,19 +158,14 @@ func (r *copyReader) encode(row []any) error {
 func appendCopyValue(b []byte, k copyKind, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
-		return binary.BigEndian.AppendUint32(b, math.MaxUint32), nil
+		return appendCopyNull(b), nil
 	case string:
 		if k == copyText {
-			b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
-			return append(b, v...), nil
+			return appendCopyText(b, v), nil
 		}
 	case bool:
 		if k == copyBool {
-			x := byte(0)
-			if v {
-				x = 1
-			}
-			return append(binary.BigEndian.AppendUint32(b, 1), x), nil
+			return appendCopyBool(b, v), nil
 		}
 	case int64:
 		return appendCopyInt(b, k, v)
@@ -135,8 +175,7 @@ func appendCopyValue(b []byte, k copyKind, v any) ([]byte, error) {
 		return appendCopyInt(b, k, int64(v))
 	case time.Time:
 		if k == copyTimestamptz {
-			b = binary.BigEndian.AppendUint32(b, 8)
-			return binary.BigEndian.AppendUint64(b, uint64(v.UnixMicro()-pgEpoch)), nil
+			return appendCopyTime(b, v), nil
 		}
 	case driver.Valuer:
 		x, err := v.Value()
@@ -169,8 +208,7 @@ var copyKindNames = [...]string{copyText: "text", copyBool: "boolean", copyInt4:
 func appendCopyInt(b []byte, k copyKind, v int64) ([]byte, error) {
 	switch k {
 	case copyInt8:
-		b = binary.BigEndian.AppendUint32(b, 8)
-		return binary.BigEndian.AppendUint64(b, uint64(v)), nil
+		return appendCopyInt8(b, v), nil
 	case copyInt4:
 		if v < math.MinInt32 || v > math.MaxInt32 {
 			return b, fmt.Errorf("%d does not fit an integer", v)
