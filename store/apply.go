@@ -22,10 +22,10 @@ type stagedRow struct {
 	ID, ExternalID, Fields, Hash string
 	Active, Deleted, Kept        bool
 	DeletedAt, SourceUpdatedAt   *time.Time
-	// What it matched (see prematch): the stored record's id ("" for none),
-	// whether that is a tombstone and whether its hash differs.
-	RecordID            string
-	WasDeleted, Changed bool
+	// What it matched (see prematch): whether it matched a stored record,
+	// whether that is a tombstone, whether its hash differs, and then its id.
+	Matched, WasDeleted, Changed bool
+	RecordID                     string
 }
 
 var stagingColumns = []column{{"id", "text"}, {"external_id", "text"}, {"fields", "text"}, {"hash", "text"},
