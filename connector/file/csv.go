@@ -121,30 +121,51 @@ type recordGuard struct {
 
 func (g *recordGuard) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
-	for i, c := range p[:n] {
+	text := p[:n]
+	if g.crOnly {
+		for off := 0; ; {
+			i := bytes.IndexByte(text[off:], '\r')
+			if i < 0 {
+				break
+			}
+			text[off+i] = '\n'
+			off += i + 1
+		}
+	}
+	// Line by line, with the quotes of each counted at once: the bytes in
+	// between need no look of their own.
+	for rest := text; len(rest) > 0; {
 		if g.n == 0 {
 			g.start = g.line
 		}
-		g.n++
-		switch c {
-		case '"':
+		end := bytes.IndexByte(rest, '\n')
+		line := rest
+		if end >= 0 {
+			line = rest[:end]
+		}
+		g.n += len(line)
+		if bytes.Count(line, []byte{'"'})%2 == 1 {
 			g.quoted = !g.quoted
-		case '\r':
-			if !g.crOnly {
-				break
-			}
-			p[i] = '\n'
-			fallthrough
-		case '\n':
-			g.line++
-			if !g.quoted {
-				g.n = 0
-			}
 		}
 		if g.n > g.max {
-			return 0, structural(domain.CodeTooLarge, pos{line: g.start},
-				"the row starting at line %d is longer than %s; a quote may not be closed", g.start, byteSize(int64(g.max)))
+			return 0, g.tooLong()
 		}
+		if end < 0 {
+			break
+		}
+		g.n++
+		g.line++
+		if !g.quoted {
+			g.n = 0
+		} else if g.n > g.max {
+			return 0, g.tooLong()
+		}
+		rest = rest[end+1:]
 	}
 	return n, err
+}
+
+func (g *recordGuard) tooLong() error {
+	return structural(domain.CodeTooLarge, pos{line: g.start},
+		"the row starting at line %d is longer than %s; a quote may not be closed", g.start, byteSize(int64(g.max)))
 }
