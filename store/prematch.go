@@ -68,16 +68,18 @@ func (a *recordApply) openPrematch(db *gorm.DB) error {
 // It reuses the batch's backing array for both.
 func (a *recordApply) matchBatch(ctx context.Context, batch []stagedRow) (stay, delta []stagedRow, err error) {
 	p := a.pre
-	if !p.off && p.top > 0 {
-		if err := a.lookup(ctx, batch); err != nil {
-			return nil, nil, err
-		}
-	}
 	if p.off {
 		return batch, nil, nil
 	}
-	// Stable partition in place: staging's rows first, the delta's after.
-	delta = make([]stagedRow, 0, len(batch)/8)
+	room := len(batch) // in an empty set every record is new
+	if p.top > 0 {
+		if err := a.lookup(ctx, batch); err != nil {
+			return nil, nil, err
+		}
+		room = len(batch) / 8
+	}
+	delta = make([]stagedRow, 0, room)
+	// Staging's rows are gathered in place, the delta's apart.
 	stay = batch[:0]
 	for _, r := range batch {
 		if r.Matched {
@@ -148,6 +150,9 @@ func (a *recordApply) lookup(ctx context.Context, batch []stagedRow) error {
 // against; otherwise it merges the whole apply as merge does.
 func (a *recordApply) commitMatched(db *gorm.DB, o domain.ApplyOptions, now time.Time, stats *domain.ApplyStats) error {
 	p, set, st, d := a.pre, a.set, a.table, a.delta()
+	if p.off {
+		return a.merge(db, o, now, stats) // everything is in staging
+	}
 	// When nothing changes, rolling back to here returns the change number.
 	if err := db.SavePoint("before_seq").Error; err != nil {
 		return translate(err)
@@ -162,7 +167,7 @@ func (a *recordApply) commitMatched(db *gorm.DB, o domain.ApplyOptions, now time
 	if err != nil {
 		return err
 	}
-	if p.off || top != p.top {
+	if top != p.top {
 		if err := db.RollbackTo("before_seq").Error; err != nil {
 			return translate(err)
 		}
