@@ -3,6 +3,8 @@ package domain
 import (
 	"encoding/json"
 	"slices"
+	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -102,4 +104,150 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// ParseFieldsJSON reads fields as a json.Decoder with UseNumber reads them
+// (numbers stay exact as json.Number). An object of plain text values, as
+// AppendJSON writes a file's rows, is read here without reflection, its
+// keys and values cut from s without copying; anything else (escapes,
+// other values, spaces, text that is not valid UTF-8) is handed to the
+// decoder. Decoding stored fields with the decoder alone was a sixth of
+// the server's CPU while a million records were categorised.
+func ParseFieldsJSON(s string) (Fields, error) {
+	if f, ok := parsePlainObject(s); ok {
+		return f, nil
+	}
+	var f Fields
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	err := dec.Decode(&f)
+	return f, err
+}
+
+// parsePlainObject reads {"key":"text",...}, text as AppendJSON writes
+// it; ok is false for anything else, and for text the decoder would
+// change (invalid UTF-8, a lone surrogate).
+func parsePlainObject(s string) (Fields, bool) {
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
+		return nil, false
+	}
+	f := make(Fields, strings.Count(s, `":"`))
+	i := 1
+	if s[i] == '}' {
+		return f, i == len(s)-1
+	}
+	for {
+		k, next, ok := plainString(s, i)
+		if !ok || next >= len(s) || s[next] != ':' {
+			return nil, false
+		}
+		v, next, ok := plainString(s, next+1)
+		if !ok || next >= len(s) {
+			return nil, false
+		}
+		f[k] = v
+		switch s[next] {
+		case ',':
+			i = next + 1
+		case '}':
+			return f, next == len(s)-1
+		default:
+			return nil, false
+		}
+	}
+}
+
+// plainString reads the string that opens s[i:]: its text, and where what
+// follows it starts. Text without escapes is cut from s; ok is false for
+// what the decoder must judge.
+func plainString(s string, i int) (text string, next int, ok bool) {
+	if i >= len(s) || s[i] != '"' {
+		return "", 0, false
+	}
+	high := false
+	for j := i + 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			text = s[i+1 : j]
+			return text, j + 1, !high || utf8.ValidString(text)
+		case c == '\\':
+			return unescape(s, i+1, j)
+		case c < 0x20:
+			return "", 0, false
+		case c >= utf8.RuneSelf:
+			high = true
+		}
+	}
+	return "", 0, false
+}
+
+// unescape reads a string from start, whose first escape is at j.
+func unescape(s string, start, j int) (text string, next int, ok bool) {
+	b := append(make([]byte, 0, 2*(j-start)+8), s[start:j]...)
+	for j < len(s) {
+		c := s[j]
+		switch {
+		case c == '"':
+			if !utf8.Valid(b) {
+				return "", 0, false
+			}
+			return string(b), j + 1, true
+		case c < 0x20:
+			return "", 0, false
+		case c != '\\':
+			b = append(b, c)
+			j++
+			continue
+		}
+		if j+1 >= len(s) {
+			return "", 0, false
+		}
+		switch s[j+1] {
+		case '"', '\\', '/':
+			b = append(b, s[j+1])
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := hex4(s, j+2)
+			if !ok || utf16.IsSurrogate(r) {
+				return "", 0, false // a surrogate pair is rare; the decoder reads it
+			}
+			b = utf8.AppendRune(b, r)
+			j += 4
+		default:
+			return "", 0, false
+		}
+		j += 2
+	}
+	return "", 0, false
+}
+
+// hex4 reads the four hex digits at s[i:].
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(s[i : i+4]) {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }

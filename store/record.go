@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -52,10 +51,8 @@ func (r recordRow) domain(lastFull *time.Time) (domain.Record, error) {
 }
 
 // decodeFields reads stored field values, keeping numbers exact.
-func decodeFields(s string, f *domain.Fields) error {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	if err := dec.Decode(f); err != nil {
+func decodeFields(s string, f *domain.Fields) (err error) {
+	if *f, err = domain.ParseFieldsJSON(s); err != nil {
 		return domain.Wrap(domain.CodeInternal, err, "stored record is unreadable")
 	}
 	return nil
