@@ -16,6 +16,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -158,4 +159,14 @@ func report(results []result, copyTook time.Duration, size int64) {
 			float64(r.rows)/r.took.Seconds(), rss, r.stats)
 	}
 	w.Flush()
+	// The re-uploads against the first upload of the same server and run.
+	first := map[string]time.Duration{}
+	for _, r := range results {
+		switch {
+		case r.step == "upload (first, all inserted)":
+			first[r.db] = r.took
+		case strings.HasPrefix(r.step, "re-upload") && first[r.db] > 0:
+			fmt.Printf("%s: %s took %.2f× the first upload\n", r.db, r.step, r.took.Seconds()/first[r.db].Seconds())
+		}
+	}
 }
