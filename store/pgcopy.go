@@ -24,10 +24,10 @@ import (
 // (a round trip per COPY) and plans every value through its type map,
 // which was a quarter of the server's CPU in a first upload.
 func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []column, tuples copyTuples) error {
-	sql := "COPY " + pgx.Identifier{table}.Sanitize() + " (" + strings.Join(names(columns), ", ") + ") FROM STDIN (FORMAT binary)"
+	stmt := "COPY " + pgx.Identifier{table}.Sanitize() + " (" + strings.Join(names(columns), ", ") + ") FROM STDIN (FORMAT binary)"
 	r := &copyReader{tuples: tuples, buf: append(make([]byte, 0, 128<<10), copyHeader...)}
 	return conn.Raw(func(dc any) error {
-		_, err := dc.(*stdlib.Conn).Conn().PgConn().CopyFrom(ctx, r, sql)
+		_, err := dc.(*stdlib.Conn).Conn().PgConn().CopyFrom(ctx, r, stmt)
 		return err
 	})
 }
