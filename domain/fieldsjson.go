@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -216,11 +217,14 @@ func unescape(s string, start, j int) (text string, next int, ok bool) {
 		case 't':
 			b = append(b, '\t')
 		case 'u':
-			r, ok := hex4(s, j+2)
-			if !ok || utf16.IsSurrogate(r) {
+			if j+6 > len(s) {
+				return "", 0, false
+			}
+			r, err := strconv.ParseUint(s[j+2:j+6], 16, 16)
+			if err != nil || utf16.IsSurrogate(rune(r)) {
 				return "", 0, false // a surrogate pair is rare; the decoder reads it
 			}
-			b = utf8.AppendRune(b, r)
+			b = utf8.AppendRune(b, rune(r))
 			j += 4
 		default:
 			return "", 0, false
@@ -228,26 +232,4 @@ func unescape(s string, start, j int) (text string, next int, ok bool) {
 		j += 2
 	}
 	return "", 0, false
-}
-
-// hex4 reads the four hex digits at s[i:].
-func hex4(s string, i int) (rune, bool) {
-	if i+4 > len(s) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range []byte(s[i : i+4]) {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }

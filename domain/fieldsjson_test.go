@@ -30,12 +30,17 @@ var jsonValue = rapid.OneOf(
 	rapid.Map(rapid.MapOf(jsonText, jsonText), func(m map[string]string) any { return m }),
 )
 
+// drawFields draws fields of such values, now and then nil.
+func drawFields(t *rapid.T) Fields {
+	if rapid.IntRange(0, 9).Draw(t, "nil") == 0 {
+		return nil
+	}
+	return rapid.MapOf(jsonText, jsonValue).Draw(t, "fields")
+}
+
 func TestFieldsAppendJSONIsJSONMarshal(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		var f Fields
-		if rapid.IntRange(0, 9).Draw(t, "nil") > 0 {
-			f = rapid.MapOf(jsonText, jsonValue).Draw(t, "fields")
-		}
+		f := drawFields(t)
 		want, wantErr := json.Marshal(f)
 		got, err := f.AppendJSON([]byte("prefix"))
 		if (err != nil) != (wantErr != nil) {
@@ -60,10 +65,7 @@ func decodeJSON(s string) (Fields, error) {
 // ParseFieldsJSON reads what AppendJSON writes as the decoder does.
 func TestParseFieldsJSONIsTheDecoder(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		var f Fields
-		if rapid.IntRange(0, 9).Draw(t, "nil") > 0 {
-			f = rapid.MapOf(jsonText, jsonValue).Draw(t, "fields")
-		}
+		f := drawFields(t)
 		b, err := f.AppendJSON(nil)
 		if err != nil {
 			t.Skip("json.Marshal refuses it too")

@@ -80,16 +80,31 @@ func (s *Store) StageRecords(ctx context.Context, set domain.RecordSet) (domain.
 		s: s, set: set, conn: conn, table: "record_stage_" + hex.EncodeToString(b), now: utc(time.Now()),
 		buf: make([]stagedRow, 0, stageBatch), spare: make([]stagedRow, 0, stageBatch),
 	}
-	if a.fill, err = a.openFill(ctx); err == nil && a.fill == nil {
-		if err = a.createStaging(a.db(ctx)); err == nil {
-			err = a.openPrematch(a.db(ctx))
-		}
-	}
+	err = a.open(ctx)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// open reads the set's number and highest change number once, before any
+// record is added, and begins a fill of an empty set on PostgreSQL or
+// creates staging, whose batches are matched against what was read.
+func (a *recordApply) open(ctx context.Context) error {
+	db := a.db(ctx)
+	var state struct{ ID, Top int64 }
+	err := db.Raw(`SELECT s.id, COALESCE((SELECT MAX(seq) FROM records WHERE set_id = s.id), 0) AS top
+		FROM record_sets s WHERE s.connection_id = ? AND s.object = ?`, a.set.ConnectionID, a.set.Object).Scan(&state).Error
+	if err != nil {
+		return translate(err)
+	}
+	if state.Top == 0 && a.s.dialect == DialectPostgres {
+		a.fill, err = a.openFill(ctx)
+		return err
+	}
+	a.pre = newPrematch(state.ID, state.Top, a.s.dialect)
+	return a.createStaging(db)
 }
 
 // createStaging creates the apply's staging table and its delta (see
@@ -447,20 +462,10 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 	if err != nil {
 		return translate(err)
 	}
-	stats.Inserted = a.n - int(c.Added.Int64)
-	stats.Updated = int(c.Changed.Int64)
-	stats.Unchanged = stats.Rows - stats.Inserted - stats.Updated
-	missing, err := a.missing(db, sid, o, c.MatchedLive.Int64)
-	if err != nil {
+	missing, done, err := a.settle(db, sid, seq, o, now, stats, c.Added.Int64, c.Changed.Int64, c.MatchedLive.Int64)
+	if err != nil || done {
 		return err
 	}
-	if stats.Inserted+stats.Updated == 0 && missing == 0 {
-		if err := db.RollbackTo("before_seq").Error; err != nil {
-			return translate(err)
-		}
-		return markFull(db, set, o, now)
-	}
-	stats.Seq = seq
 	if stats.Updated > 0 {
 		err := db.Exec(`UPDATE records SET `+recordMergeSet+`
 			FROM `+m+` m JOIN `+st+` s ON s.external_id = m.external_id
@@ -508,6 +513,30 @@ func (a *recordApply) insertNew(db *gorm.DB, table, filter string, sid, seq int6
 			s.deleted_at, s.source_updated_at, ?, ?, ?, ?, ?, 1
 		FROM `+table+` s `+filter,
 		set.WorkspaceID, set.ConnectionID, set.Object, sid, now, now, now, seq, string(o.Origin)).Error)
+}
+
+// settle counts what the apply changes from what it matched (added: the
+// matched records it does not keep; changed; matchedLive: the matched
+// records that are live) and finds the records a full apply lacks (see
+// missing). An apply that changes nothing is done: it gives its change
+// number back (the savepoint before_seq) and only marks the set's full
+// listing. Otherwise its changes carry seq.
+func (a *recordApply) settle(db *gorm.DB, sid, seq int64, o domain.ApplyOptions, now time.Time, stats *domain.ApplyStats,
+	added, changed, matchedLive int64) (missing int64, done bool, err error) {
+	stats.Inserted = a.n - int(added)
+	stats.Updated = int(changed)
+	stats.Unchanged = stats.Rows - stats.Inserted - stats.Updated
+	if missing, err = a.missing(db, sid, o, matchedLive); err != nil {
+		return 0, false, err
+	}
+	if stats.Inserted+stats.Updated > 0 || missing > 0 {
+		stats.Seq = seq
+		return missing, false, nil
+	}
+	if err := db.RollbackTo("before_seq").Error; err != nil {
+		return 0, false, translate(err)
+	}
+	return 0, true, markFull(db, a.set, o, now)
 }
 
 // missing counts the live records a full apply lacks (live ones less the

@@ -37,16 +37,10 @@ type fill struct {
 	kept    []string // external ids kept as they are (see Keep)
 }
 
-// openFill starts a fill when the set holds no record; nil when it does,
-// or on SQLite, whose one writer must not wait for a file to be read.
+// openFill starts a fill of a set that holds no record, on PostgreSQL
+// only: SQLite's one writer must not wait for a file to be read.
 func (a *recordApply) openFill(ctx context.Context) (*fill, error) {
-	if a.s.dialect != DialectPostgres {
-		return nil, nil
-	}
 	db := a.db(ctx) // the apply's own connection, idle until the fill begins on it
-	if top, err := topSeq(db, a.set.ConnectionID, a.set.Object); err != nil || top != 0 {
-		return nil, err
-	}
 	f := &fill{}
 	if err := db.Raw("SELECT nextval(pg_get_serial_sequence('record_sets', 'id'))").Scan(&f.private).Error; err != nil {
 		return nil, translate(err)

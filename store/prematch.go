@@ -39,28 +39,13 @@ type prematch struct {
 	matched, added, changed, matchedLive int
 }
 
-// openPrematch reads the set's number and highest change number before any
-// batch is matched.
-func (a *recordApply) openPrematch(db *gorm.DB) error {
-	p := &prematch{}
-	var sets []int64
-	err := db.Model(&recordSetRow{}).Where("connection_id = ? AND object = ?", a.set.ConnectionID, a.set.Object).Pluck("id", &sets).Error
-	if err != nil {
-		return translate(err)
-	}
-	if len(sets) > 0 {
-		p.sid = sets[0]
-		err := db.Raw("SELECT COALESCE(MAX(seq), 0) FROM records WHERE set_id = ?", p.sid).Scan(&p.top).Error
-		if err != nil {
-			return translate(err)
-		}
-	}
+// newPrematch matches against a set of the given number (0 when it has
+// none yet) and highest change number, read at open.
+func newPrematch(sid, top int64, dialect string) *prematch {
 	// SQLite works in the server's process: there the lookups took the
 	// writer as long as staging itself (6.4 s of a million rows), more
 	// than the merge they spare. An empty set needs none.
-	p.off = a.s.dialect == DialectSQLite && p.top > 0
-	a.pre = p
-	return nil
+	return &prematch{sid: sid, top: top, off: dialect == DialectSQLite && top > 0}
 }
 
 // matchBatch marks each row of the batch with what it matched (Matched,
@@ -191,20 +176,10 @@ func (a *recordApply) commitMatched(db *gorm.DB, o domain.ApplyOptions, now time
 	if err != nil {
 		return err
 	}
-	stats.Inserted = a.n - p.added
-	stats.Updated = p.changed
-	stats.Unchanged = stats.Rows - stats.Inserted - stats.Updated
-	missing, err := a.missing(db, sid, o, int64(p.matchedLive))
-	if err != nil {
+	missing, done, err := a.settle(db, sid, seq, o, now, stats, int64(p.added), int64(p.changed), int64(p.matchedLive))
+	if err != nil || done {
 		return err
 	}
-	if stats.Inserted+stats.Updated == 0 && missing == 0 {
-		if err := db.RollbackTo("before_seq").Error; err != nil {
-			return translate(err)
-		}
-		return markFull(db, set, o, now)
-	}
-	stats.Seq = seq
 	if stats.Updated > 0 {
 		err := db.Exec(`UPDATE records SET `+recordMergeSet+` FROM `+d+` s WHERE s.record_id IS NOT NULL AND records.id = s.record_id`,
 			now, now, seq, string(o.Origin)).Error
