@@ -17,10 +17,13 @@ import (
 )
 
 // stagedRow is one record waiting in the apply's staging table.
-// A kept row only names a record that stays as it is.
+// A kept row only names a record that stays as it is. A same row names a
+// record found unchanged as it was staged (see prematch): its fields and
+// hash are not staged. ID is given, as it is written, only to a row that
+// may become a new record.
 type stagedRow struct {
 	ID, ExternalID, Fields, Hash string
-	Active, Deleted, Kept        bool
+	Active, Deleted, Kept, Same  bool
 	DeletedAt, SourceUpdatedAt   *time.Time
 	// What it matched (see prematch): whether it matched a stored record,
 	// whether that is a tombstone, whether its hash differs, and then its id.
@@ -29,7 +32,7 @@ type stagedRow struct {
 }
 
 var stagingColumns = []column{{"id", "text"}, {"external_id", "text"}, {"fields", "text"}, {"hash", "text"},
-	{"active", "boolean"}, {"deleted", "boolean"}, {"kept", "boolean"}, {"deleted_at", "timestamptz"}, {"source_updated_at", "timestamptz"}}
+	{"active", "boolean"}, {"deleted", "boolean"}, {"kept", "boolean"}, {"same", "boolean"}, {"deleted_at", "timestamptz"}, {"source_updated_at", "timestamptz"}}
 
 // deltaColumns are the delta's (see prematch): staging's and the id of the
 // record a changed row changes (NULL for a new one).
@@ -45,18 +48,22 @@ const stageBatch = 5000
 // written without WAL, index or locks on shared tables, it vanishes with
 // the session if the process dies, and dropping it is instant however many
 // rows it holds. The merge runs in a transaction on the same connection.
-// While one batch is written, the next is filled (one batch in flight).
+//
+// Batches pass two stages, each in order: matching (see prematch), on a
+// connection of the pool, and writing, on the pinned one. While one batch
+// is written, the next is matched and the one after is filled.
 type recordApply struct {
 	s       *Store
 	set     domain.RecordSet
 	conn    *sql.Conn // pinned until Commit or Discard
 	table   string
-	buf     []stagedRow
-	spare   []stagedRow // the batch in flight, reused when it is done
-	flying  chan error  // the in-flight batch's result; nil when none
-	n       int         // records added
-	kept    int         // records kept as they are
-	deleted int         // of those, marked deleted by the source
+	buf     []stagedRow      // the batch being filled
+	free    chan []stagedRow // emptied batches, for buf
+	matched *stageDone       // the last batch sent: its matching
+	landed  *stageDone       // and its writing
+	n       int              // records added
+	kept    int              // records kept as they are
+	deleted int              // of those, marked deleted by the source
 	now     time.Time
 	closed  bool
 	fill    *fill     // straight into the copy of an empty set; nil when staged
@@ -78,7 +85,10 @@ func (s *Store) StageRecords(ctx context.Context, set domain.RecordSet) (domain.
 	rand.Read(b)
 	a := &recordApply{
 		s: s, set: set, conn: conn, table: "record_stage_" + hex.EncodeToString(b), now: utc(time.Now()),
-		buf: make([]stagedRow, 0, stageBatch), spare: make([]stagedRow, 0, stageBatch),
+		buf: make([]stagedRow, 0, stageBatch), free: make(chan []stagedRow, batchesInFlight),
+	}
+	for range batchesInFlight {
+		a.free <- make([]stagedRow, 0, stageBatch)
 	}
 	err = a.open(ctx)
 	if err != nil {
@@ -115,7 +125,7 @@ func (a *recordApply) createStaging(db *gorm.DB) error {
 		ts = "datetime"
 	}
 	columns := `id text NOT NULL, external_id text NOT NULL, fields text NOT NULL, hash text NOT NULL,
-		active boolean NOT NULL, deleted boolean NOT NULL, kept boolean NOT NULL, deleted_at ` + ts + `, source_updated_at ` + ts
+		active boolean NOT NULL, deleted boolean NOT NULL, kept boolean NOT NULL, same boolean NOT NULL, deleted_at ` + ts + `, source_updated_at ` + ts
 	if err := db.Exec(`CREATE TEMPORARY TABLE ` + a.table + ` (` + columns + `)`).Error; err != nil {
 		return translate(err)
 	}
@@ -146,7 +156,7 @@ func (a *recordApply) Add(ctx context.Context, r domain.Record) error {
 	}
 	a.enc = enc
 	row := stagedRow{
-		ID: newID(), ExternalID: r.ExternalID, Fields: string(enc), Hash: domain.RecordHashEncoded(enc, r),
+		ExternalID: r.ExternalID, Fields: string(enc), Hash: domain.RecordHashEncoded(enc, r),
 		Active: r.Active, Deleted: r.Deleted, SourceUpdatedAt: r.SourceUpdatedAt,
 	}
 	if r.Fields == nil {
@@ -176,12 +186,12 @@ func (a *recordApply) Keep(ctx context.Context, externalID string) error {
 
 // keptRow is the staged row of a record kept as it is.
 func keptRow(externalID string) stagedRow {
-	return stagedRow{ID: newID(), ExternalID: externalID, Fields: "{}", Kept: true}
+	return stagedRow{ExternalID: externalID, Fields: "{}", Kept: true}
 }
 
 // values are the row's values in the order of stagingColumns.
 func (r stagedRow) values() []any {
-	return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.DeletedAt, r.SourceUpdatedAt}
+	return []any{r.ID, r.ExternalID, r.Fields, r.Hash, r.Active, r.Deleted, r.Kept, r.Same, r.DeletedAt, r.SourceUpdatedAt}
 }
 
 // deltaValues are the row's values in the order of deltaColumns.
@@ -209,6 +219,7 @@ func (r *stagedRow) appendCopy(b []byte, delta bool) []byte {
 	b = appendCopyBool(b, r.Active)
 	b = appendCopyBool(b, r.Deleted)
 	b = appendCopyBool(b, r.Kept)
+	b = appendCopyBool(b, r.Same)
 	b = appendCopyTimeOrNull(b, r.DeletedAt)
 	b = appendCopyTimeOrNull(b, r.SourceUpdatedAt)
 	if !delta {
@@ -229,55 +240,125 @@ func (a *recordApply) stage(ctx context.Context, row stagedRow) error {
 	return nil
 }
 
-// send hands the filled batch to a writer goroutine once the previous one
-// has landed, and goes on with an empty buffer.
+// batchesInFlight is how many batches are matched or written while the
+// next is filled.
+const batchesInFlight = 2
+
+// stageDone is one batch's passing of one stage.
+type stageDone struct {
+	done chan struct{}
+	err  error // set before done closes
+}
+
+func newStageDone() *stageDone { return &stageDone{done: make(chan struct{})} }
+
+// wait returns the stage's result; nil when there was no batch.
+func (d *stageDone) wait() error {
+	if d == nil {
+		return nil
+	}
+	<-d.done
+	return d.err
+}
+
+// failed returns the stage's error if it has passed, without waiting.
+func (d *stageDone) failed() error {
+	if d == nil {
+		return nil
+	}
+	select {
+	case <-d.done:
+		return d.err
+	default:
+		return nil
+	}
+}
+
+func (d *stageDone) finish(err error) {
+	d.err = err
+	close(d.done)
+}
+
+// send hands the filled batch to the stages and goes on with an emptied
+// one. A batch's stage waits for the batch before it to pass it, and
+// passes on its error, so the last batch's result is the first error.
 func (a *recordApply) send(ctx context.Context) error {
-	if err := a.wait(); err != nil {
-		return err
-	}
 	batch := a.buf
-	a.buf, a.spare = a.spare[:0], batch
-	done := make(chan error, 1)
-	a.flying = done
-	go func() { done <- a.write(ctx, batch) }()
-	return nil
+	prevMatched, prevLanded := a.matched, a.landed
+	matched, landed := newStageDone(), newStageDone()
+	a.matched, a.landed = matched, landed
+	go func() {
+		err := prevMatched.wait()
+		var stay, delta []stagedRow
+		if err == nil {
+			stay, delta, err = a.match(ctx, batch)
+		}
+		matched.finish(err)
+		if e := prevLanded.wait(); err == nil {
+			err = e
+		}
+		if err == nil {
+			err = a.write(ctx, stay, delta)
+		}
+		a.free <- batch[:0]
+		landed.finish(err)
+	}()
+	a.buf = <-a.free
+	// Report an error of the batches before as soon as it is known, rather
+	// than reading the rest of the file.
+	return prevLanded.failed()
 }
 
-// wait returns the in-flight batch's result.
+// wait waits until every batch sent has landed and returns the first error.
 func (a *recordApply) wait() error {
-	if a.flying == nil {
-		return nil
-	}
-	err := <-a.flying
-	a.flying = nil
-	return err
+	return a.landed.wait()
 }
 
-// flush writes what is buffered and waits until everything has landed.
+// flush sends what is buffered and waits until everything has landed.
 func (a *recordApply) flush(ctx context.Context) error {
-	if err := a.wait(); err != nil {
-		return err
+	if len(a.buf) > 0 {
+		if err := a.send(ctx); err != nil {
+			return err
+		}
 	}
-	err := a.write(ctx, a.buf)
-	a.buf = a.buf[:0]
-	return err
+	return a.wait()
 }
 
-func (a *recordApply) write(ctx context.Context, batch []stagedRow) error {
-	if len(batch) == 0 {
-		return nil
+// match is a batch's first stage: it matches the batch (see prematch),
+// splitting it into staging's rows and the delta's, and gives ids.
+func (a *recordApply) match(ctx context.Context, batch []stagedRow) (stay, delta []stagedRow, err error) {
+	stay = batch
+	if a.fill == nil {
+		if stay, delta, err = a.matchBatch(ctx, batch); err != nil {
+			return nil, nil, translate(err)
+		}
 	}
+	giveIDs(stay)
+	giveIDs(delta)
+	return stay, delta, nil
+}
+
+// write is a batch's second stage: it writes the batch into the fill, or
+// into staging and its delta.
+func (a *recordApply) write(ctx context.Context, stay, delta []stagedRow) error {
 	if a.fill != nil {
-		return translate(a.copyFill(ctx, batch))
+		return translate(a.copyFill(ctx, stay))
 	}
-	stay, delta, err := a.matchBatch(ctx, batch)
-	if err == nil {
-		err = a.stageRows(ctx, stay, false)
-	}
+	err := a.stageRows(ctx, stay, false)
 	if err == nil {
 		err = a.stageRows(ctx, delta, true)
 	}
 	return translate(err)
+}
+
+// giveIDs gives the rows that may become new records their ids: all
+// but kept rows and those matched to a stored record.
+func giveIDs(rows []stagedRow) {
+	for i := range rows {
+		if r := &rows[i]; !r.Kept && !r.Matched {
+			r.ID = newID()
+		}
+	}
 }
 
 // isDuplicate reports a unique violation, from gorm or from a raw COPY.
@@ -323,7 +404,7 @@ func (a *recordApply) Discard(ctx context.Context) {
 	}
 	a.closed = true
 	_ = a.wait()
-	a.buf, a.spare = nil, nil
+	a.buf = nil
 	if a.fill != nil {
 		_ = a.fill.tx.Rollback() // after a commit, ErrTxDone
 	}
@@ -444,7 +525,7 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 		return translate(err)
 	}
 	err = db.Exec(`INSERT INTO `+m+` (external_id, rid, was_deleted, changed, kept)
-		SELECT s.external_id, r.id, r.deleted, r.hash <> s.hash AND NOT s.kept, s.kept
+		SELECT s.external_id, r.id, r.deleted, r.hash <> s.hash AND NOT s.kept AND NOT s.same, s.kept
 		FROM `+st+` s JOIN records r ON r.set_id = ? AND r.external_id = s.external_id`, sid).Error
 	if err != nil {
 		return translate(err)
@@ -484,6 +565,9 @@ func (a *recordApply) merge(db *gorm.DB, o domain.ApplyOptions, now time.Time, s
 		}
 		if a.kept > 0 {
 			conds = append(conds, "NOT s.kept")
+		}
+		if a.pre != nil && a.pre.same > 0 {
+			conds = append(conds, "NOT s.same") // their fields were not staged
 		}
 		filter := ""
 		if len(conds) > 0 {

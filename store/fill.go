@@ -127,8 +127,8 @@ func (a *recordApply) unstage(db *gorm.DB, o domain.ApplyOptions, now time.Time,
 	if err := a.createStaging(db); err != nil {
 		return err
 	}
-	err := db.Exec(`INSERT INTO `+a.table+` (id, external_id, fields, hash, active, deleted, kept, deleted_at, source_updated_at)
-		SELECT id, external_id, fields, hash, active, deleted, false, deleted_at, source_updated_at FROM records WHERE set_id = ?`, f.private).Error
+	err := db.Exec(`INSERT INTO `+a.table+` (id, external_id, fields, hash, active, deleted, kept, same, deleted_at, source_updated_at)
+		SELECT id, external_id, fields, hash, active, deleted, false, false, deleted_at, source_updated_at FROM records WHERE set_id = ?`, f.private).Error
 	if err != nil {
 		return translate(err)
 	}

@@ -149,7 +149,7 @@ func TestCopyTypedEncodersMatchTheColumns(t *testing.T) {
 		s := stagedRow{
 			ID: rapid.String().Draw(t, "id"), ExternalID: rapid.String().Draw(t, "external id"), Fields: rapid.String().Draw(t, "fields"),
 			Hash: rapid.String().Draw(t, "hash"), Active: rapid.Bool().Draw(t, "active"), Deleted: rapid.Bool().Draw(t, "deleted"),
-			Kept: rapid.Bool().Draw(t, "kept"), DeletedAt: optTime(t, "deleted at"), SourceUpdatedAt: optTime(t, "updated at"),
+			Kept: rapid.Bool().Draw(t, "kept"), Same: rapid.Bool().Draw(t, "same"), DeletedAt: optTime(t, "deleted at"), SourceUpdatedAt: optTime(t, "updated at"),
 			RecordID: rapid.String().Draw(t, "record id"),
 		}
 		if got, want := s.appendCopy(nil, false), encode(stagingColumns, s.values()); !bytes.Equal(got, want) {

@@ -18,9 +18,10 @@ import (
 // every staged record against the copy) was a third of its time.
 //
 // Each batch is split as it is staged. Records the copy holds with the
-// same hash, and kept ones, go to the staging table; changed records (with
-// the id of the record they change) and new ones go to a second, small
-// one, the delta. Commit then writes the delta alone.
+// same hash go to the staging table by their external id alone (same
+// rows), to tell a full apply which records it names; so do kept ones.
+// Changed records (with the id of the record they change) and new ones go
+// to a second, small table, the delta. Commit then writes the delta alone.
 //
 // What a batch was matched against is the set as it was when the apply
 // opened, provided no record of it has changed since: every change to a
@@ -28,7 +29,9 @@ import (
 // change number is the one read at open (read first, before any batch) has
 // changed in no record. Commit checks that under the workspace's change
 // number lock; if another writer changed the set meanwhile, the delta goes
-// back into staging and the whole apply is merged as before.
+// back into staging and the whole apply is merged as before, except that
+// a same row leaves its record as it is now: the apply did not change that
+// record, the other writer did, and its change stands.
 //
 // On SQLite batches are matched only against an empty set, which needs no
 // lookup: every record is new.
@@ -37,6 +40,7 @@ type prematch struct {
 	off      bool  // batches are not matched; Commit merges
 	// Counted over every batch, as merge counts its match table.
 	matched, added, changed, matchedLive int
+	same                                 int // rows staged without their fields
 }
 
 // newPrematch matches against a set of the given number (0 when it has
@@ -76,7 +80,11 @@ func (a *recordApply) matchBatch(ctx context.Context, batch []stagedRow) (stay, 
 				p.matchedLive++
 			}
 		}
-		if r.Kept || (r.Matched && !r.Changed) {
+		if r.Matched && !r.Kept && !r.Changed {
+			r.Same, r.Fields, r.Hash = true, "", ""
+			p.same++
+		}
+		if r.Kept || r.Same {
 			stay = append(stay, r)
 			continue
 		}
@@ -89,9 +97,11 @@ func (a *recordApply) matchBatch(ctx context.Context, batch []stagedRow) (stay, 
 }
 
 // lookup finds the batch's stored records, by external id, in one query
-// (on PostgreSQL: 5,000 probes of the set's unique index). The ids go in
-// their order in that index, so the probes walk it forward, and the
-// hashes go along: only the id of a changed record comes back.
+// on a connection of the pool (on PostgreSQL: 5,000 probes of the set's
+// unique index). The ids go in their order in that index, so the probes
+// walk it forward, and the hashes go along: only the rows that are new,
+// match a tombstone or change a record come back, the last with the
+// record's id. Every other row matched a live record as it is.
 func (a *recordApply) lookup(ctx context.Context, batch []stagedRow) error {
 	order := make([]int, len(batch))
 	for i := range order {
@@ -101,28 +111,30 @@ func (a *recordApply) lookup(ctx context.Context, batch []stagedRow) error {
 	ids, hashes := make([]string, len(batch)), make([]string, len(batch))
 	for i, n := range order {
 		ids[i], hashes[i] = batch[n].ExternalID, batch[n].Hash
+		batch[n].Matched = true
 	}
-	rows, err := a.conn.QueryContext(ctx, `SELECT s.n - 1, r.deleted, CASE WHEN r.hash <> s.hash THEN r.id END
+	rows, err := a.s.SQL().QueryContext(ctx, `SELECT s.n - 1, r.id IS NOT NULL, COALESCE(r.deleted, false), CASE WHEN r.hash <> s.hash THEN r.id END
 		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(external_id, hash, n)
-		JOIN records r ON r.set_id = $3 AND r.external_id = s.external_id`, textArray(ids), textArray(hashes), a.pre.sid)
+		LEFT JOIN records r ON r.set_id = $3 AND r.external_id = s.external_id
+		WHERE r.id IS NULL OR r.deleted OR r.hash <> s.hash`, textArray(ids), textArray(hashes), a.pre.sid)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			n       int
-			deleted bool
-			id      sql.NullString
+			n                int
+			matched, deleted bool
+			id               sql.NullString
 		)
-		if err := rows.Scan(&n, &deleted, &id); err != nil {
+		if err := rows.Scan(&n, &matched, &deleted, &id); err != nil {
 			return err
 		}
 		if n < 0 || n >= len(batch) {
 			return domain.Errorf(domain.CodeInternal, "a record matched row %d of a batch of %d", n, len(batch))
 		}
 		r := &batch[order[n]]
-		r.Matched, r.WasDeleted, r.Changed = true, deleted, id.Valid && !r.Kept
+		r.Matched, r.WasDeleted, r.Changed = matched, deleted, id.Valid && !r.Kept
 		if r.Changed {
 			r.RecordID = id.String
 		}
