@@ -29,6 +29,7 @@ type stagedRow struct {
 	// whether that is a tombstone, whether its hash differs, and then its id.
 	Matched, WasDeleted, Changed bool
 	RecordID                     string
+	added                        domain.Fields // an added row's fields until encode
 }
 
 var stagingColumns = []column{{"id", "text"}, {"external_id", "text"}, {"fields", "text"}, {"hash", "text"},
@@ -68,7 +69,7 @@ type recordApply struct {
 	closed  bool
 	fill    *fill     // straight into the copy of an empty set; nil when staged
 	pre     *prematch // when staged: batches matched as they are staged
-	enc     []byte    // the last record's fields encoded, reused
+	enc     []byte    // the last record's fields encoded, reused by encode
 }
 
 // StageRecords opens an apply for a set of the workspace. It holds one
@@ -149,19 +150,8 @@ func (a *recordApply) Add(ctx context.Context, r domain.Record) error {
 	if a.closed {
 		return errApplyClosed
 	}
-	// The stored fields and the hash come from one encoding.
-	enc, err := r.Fields.AppendJSON(a.enc[:0])
-	if err != nil {
-		return domain.Wrap(domain.CodeInvalid, err, "record fields must be JSON values")
-	}
-	a.enc = enc
-	row := stagedRow{
-		ExternalID: r.ExternalID, Fields: string(enc), Hash: domain.RecordHashEncoded(enc, r),
-		Active: r.Active, Deleted: r.Deleted, SourceUpdatedAt: r.SourceUpdatedAt,
-	}
-	if r.Fields == nil {
-		row.Fields = "{}"
-	}
+	// The fields are encoded and hashed in the batch's first stage.
+	row := stagedRow{ExternalID: r.ExternalID, added: r.Fields, Active: r.Active, Deleted: r.Deleted, SourceUpdatedAt: r.SourceUpdatedAt}
 	if row.SourceUpdatedAt != nil {
 		t := utc(*row.SourceUpdatedAt)
 		row.SourceUpdatedAt = &t
@@ -324,9 +314,13 @@ func (a *recordApply) flush(ctx context.Context) error {
 	return a.wait()
 }
 
-// match is a batch's first stage: it matches the batch (see prematch),
-// splitting it into staging's rows and the delta's, and gives ids.
+// match is a batch's first stage: it encodes the batch, matches it (see
+// prematch), splitting it into staging's rows and the delta's, and gives
+// ids.
 func (a *recordApply) match(ctx context.Context, batch []stagedRow) (stay, delta []stagedRow, err error) {
+	if err := a.encode(batch); err != nil {
+		return nil, nil, err
+	}
 	stay = batch
 	if a.fill == nil {
 		if stay, delta, err = a.matchBatch(ctx, batch); err != nil {
@@ -336,6 +330,30 @@ func (a *recordApply) match(ctx context.Context, batch []stagedRow) (stay, delta
 	giveIDs(stay)
 	giveIDs(delta)
 	return stay, delta, nil
+}
+
+// encode gives each added row its stored fields and its hash, from one
+// encoding. It runs in the first stage, one batch at a time, off the
+// goroutine that adds the records.
+func (a *recordApply) encode(batch []stagedRow) error {
+	for i := range batch {
+		r := &batch[i]
+		if r.Kept {
+			continue
+		}
+		enc, err := r.added.AppendJSON(a.enc[:0])
+		if err != nil {
+			return domain.Wrap(domain.CodeInvalid, err, "record fields must be JSON values")
+		}
+		a.enc = enc
+		r.Hash = domain.RecordHashEncoded(enc, domain.Record{Active: r.Active, Deleted: r.Deleted, SourceUpdatedAt: r.SourceUpdatedAt})
+		r.Fields = "{}"
+		if r.added != nil {
+			r.Fields = string(enc)
+		}
+		r.added = nil
+	}
+	return nil
 }
 
 // write is a batch's second stage: it writes the batch into the fill, or

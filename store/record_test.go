@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -329,6 +330,14 @@ func TestRecordApply(t *testing.T) {
 			}
 			require.Equal(t, want, liveIDs(t, s, set))
 		}
+	})
+	t.Run("a_value_json_cannot_hold_is_invalid_and_changes_nothing", func(t *testing.T) {
+		s, set := setup(t)
+		bad := rec("2", "b")
+		bad.Fields["score"] = math.NaN()
+		_, err := apply(t, s, set, full, rec("1", "a"), bad)
+		require.True(t, domain.IsCode(err, domain.CodeInvalid), "%v", err)
+		require.Empty(t, liveIDs(t, s, set))
 	})
 	t.Run("duplicate_external_id_is_invalid", func(t *testing.T) {
 		s, set := setup(t)
