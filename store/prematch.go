@@ -39,8 +39,8 @@ type prematch struct {
 	sid, top int64 // the set's number (0 when it has none yet) and highest change number at open
 	off      bool  // batches are not matched; Commit merges
 	// Counted over every batch, as merge counts its match table.
-	matched, added, changed, matchedLive int
-	same                                 int // rows staged without their fields
+	added, changed, matchedLive int
+	same                        int // rows staged without their fields
 }
 
 // newPrematch matches against a set of the given number (0 when it has
@@ -54,7 +54,7 @@ func newPrematch(sid, top int64, dialect string) *prematch {
 
 // matchBatch marks each row of the batch with what it matched (Matched,
 // Changed) and returns the batch split into staging's rows and the delta's.
-// It reuses the batch's backing array for both.
+// Staging's rows reuse the batch's backing array.
 func (a *recordApply) matchBatch(ctx context.Context, batch []stagedRow) (stay, delta []stagedRow, err error) {
 	p := a.pre
 	if p.off {
@@ -68,11 +68,9 @@ func (a *recordApply) matchBatch(ctx context.Context, batch []stagedRow) (stay, 
 		room = len(batch) / 8
 	}
 	delta = make([]stagedRow, 0, room)
-	// Staging's rows are gathered in place, the delta's apart.
 	stay = batch[:0]
 	for _, r := range batch {
 		if r.Matched {
-			p.matched++
 			if !r.Kept {
 				p.added++
 			}
