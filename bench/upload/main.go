@@ -4,7 +4,9 @@
 // SQLite, uploads the file through the HTTP API, re-uploads it with 1% of
 // the rows changed, and loads the same file with psql's \copy into a plain
 // table for comparison. It prints the times, the ratios to \copy and the
-// server's peak resident memory (VmHWM).
+// server's peak resident memory (VmHWM). On PostgreSQL it then times psql
+// loading the very rows syncd stored into empty copies of its tables: the
+// floor under syncd's own time (see floor).
 //
 //	go run ./bench/upload -rows 1000000 -pg 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 package main
@@ -39,6 +41,7 @@ func main() {
 	bin := flag.String("syncd", "", "the syncd binary; built from ./cmd/syncd when empty")
 	dir := flag.String("dir", "", "work folder for files and data; a temporary one when empty")
 	withSync := flag.Bool("sync", false, "also keep a sync over the uploaded object, so each upload's time includes categorising its records in the sync window")
+	flag.BoolVar(&withFloor, "floor", true, "on PostgreSQL, also time psql loading the rows syncd stored into empty copies of its tables (see floor)")
 	flag.Parse()
 	categorise = *withSync
 	if err := run(*rows, *pg, *sqlite, *bin, *dir); err != nil {
@@ -92,6 +95,13 @@ func run(rows int, pgURL string, sqlite bool, bin, dir string) error {
 			return err
 		}
 		results = append(results, result{db: "postgres", step: `psql \copy into a plain table`, rows: rows, took: copyTook})
+		if withFloor {
+			rs, err := floor(ctx, dbURL, dir)
+			if err != nil {
+				return err
+			}
+			results = append(results, rs...)
+		}
 	}
 	if sqlite {
 		data := filepath.Join(dir, "sqlite")
@@ -105,8 +115,9 @@ func run(rows int, pgURL string, sqlite bool, bin, dir string) error {
 	return nil
 }
 
-// categorise makes measure set up a sync reading the uploaded object.
-var categorise bool
+// categorise makes measure set up a sync reading the uploaded object;
+// withFloor makes run measure PostgreSQL's floor after the uploads.
+var categorise, withFloor bool
 
 // measure runs one server and times the first upload and the re-upload.
 func measure(ctx context.Context, name, bin, dbURL, dataDir, first, changed string, rows int) ([]result, error) {
