@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -156,6 +157,58 @@ func (p *Process) PeakRSS() float64 {
 	}
 	return 0
 }
+
+// CPUTime is the processor time the process has used so far, in user and
+// system mode, from /proc (0 where that cannot be read).
+func (p *Process) CPUTime() time.Duration {
+	return procCPU(p.Cmd.Process.Pid, false)
+}
+
+// PostgresCPU is the processor time every PostgreSQL process on this
+// machine has used so far, the postmaster's exited children included (a
+// psql session's backend ends with it), so that the difference over a step
+// is what the database spent on it.
+func PostgresCPU() time.Duration {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var total time.Duration
+	for _, d := range dirs {
+		b, err := os.ReadFile(d + "/stat")
+		if err != nil || !bytes.Contains(b, []byte("(postgres)")) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(d))
+		total += procCPU(pid, true)
+	}
+	return total
+}
+
+// procCPU reads a process's user and system time from /proc and, with
+// children, its waited-for children's too (0 where that cannot be read).
+func procCPU(pid int, children bool) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command's name, in parentheses, may hold spaces: count from after it.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 15 {
+		return 0
+	}
+	fields := f[11:13] // utime, stime
+	if children {
+		fields = f[11:15] // and cutime, cstime
+	}
+	var ticks int64
+	for _, v := range fields {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc's times: 100 on
+// every Linux platform Go builds for.
+const clockTicks = 100
 
 // FreshPostgres creates an empty database on the server base names and
 // returns its URL and the function that drops it.

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // floorTables are syncd's tables an upload fills: the hub's copy of the
@@ -30,7 +29,7 @@ const leanRecords = `SELECT id::uuid AS id, set_id, external_id COLLATE "C" AS e
 // reachable only where they leave room for it.
 func floor(ctx context.Context, dbURL, dir string) ([]result, error) {
 	var out []result
-	var indexed time.Duration
+	all := result{db: "postgres", step: `psql \copy of all these, with their indexes`}
 	for _, table := range floorTables {
 		n, err := psqlValue(ctx, dbURL, "SELECT count(*) FROM "+table)
 		if err != nil {
@@ -56,18 +55,19 @@ func floor(ctx context.Context, dbURL, dir string) ([]result, error) {
 			if opts != "" {
 				create += " WITH (" + opts + ")"
 			}
-			took, err := timedLoad(ctx, dbURL, "floor_"+table, create, file)
+			r, err := timedLoad(ctx, dbURL, fmt.Sprintf(`psql \copy of syncd's %s %s`, table, v.label), "floor_"+table, create, file)
 			if err != nil {
 				return nil, err
 			}
 			if v.like == "INCLUDING ALL" {
-				indexed += took
+				all.took, all.dbCPU = all.took+r.took, all.dbCPU+r.dbCPU
 			}
-			out = append(out, result{db: "postgres", step: fmt.Sprintf(`psql \copy of syncd's %s %s`, table, v.label), rows: rows, took: took})
+			r.rows, all.rows = rows, rows
+			out = append(out, r)
 		}
 	}
 	if len(out) > 2 {
-		out = append(out, result{db: "postgres", step: `psql \copy of all these, with their indexes`, rows: out[0].rows, took: indexed})
+		out = append(out, all)
 	}
 	// The leanest records: with their one unique index, without it, and
 	// loaded without it and indexed afterwards, as a first load into a table
@@ -82,30 +82,32 @@ func floor(ctx context.Context, dbURL, dir string) ([]result, error) {
 		{"", "", "without indexes"},
 		{"", index, "without indexes, then that index built"},
 	} {
-		took, err := timedLoad(ctx, dbURL, "floor_lean", "CREATE TABLE floor_lean AS "+leanRecords+" LIMIT 0"+v.before, lean, v.after)
+		r, err := timedLoad(ctx, dbURL, `psql \copy of the leanest records `+v.label, "floor_lean", "CREATE TABLE floor_lean AS "+leanRecords+" LIMIT 0"+v.before, lean, v.after)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, result{db: "postgres", step: `psql \copy of the leanest records ` + v.label, rows: out[0].rows, took: took})
+		r.rows = out[0].rows
+		out = append(out, r)
 	}
 	return out, nil
 }
 
 // timedLoad creates a table, loads a binary COPY file into it after a
 // checkpoint (so that no earlier writes are flushed during the load), runs
-// the statements after, if any, and drops the table again; it returns how
-// long the \copy and those statements took.
-func timedLoad(ctx context.Context, dbURL, table, create, file string, after ...string) (time.Duration, error) {
+// the statements after, if any, and drops the table again; it times the
+// \copy and those statements as step.
+func timedLoad(ctx context.Context, dbURL, step, table, create, file string, after ...string) (result, error) {
 	if err := psql(ctx, dbURL, "DROP TABLE IF EXISTS "+table, create, "CHECKPOINT"); err != nil {
-		return 0, err
+		return result{}, err
 	}
-	start := time.Now()
 	load := append([]string{fmt.Sprintf(`\copy %s FROM '%s' WITH (FORMAT binary)`, table, file)}, after...)
-	if err := psql(ctx, dbURL, slices.DeleteFunc(load, func(s string) bool { return s == "" })...); err != nil {
-		return 0, err
+	r, err := timed("postgres", step, func() error {
+		return psql(ctx, dbURL, slices.DeleteFunc(load, func(s string) bool { return s == "" })...)
+	})
+	if err != nil {
+		return result{}, err
 	}
-	took := time.Since(start)
-	return took, psql(ctx, dbURL, "DROP TABLE "+table)
+	return r, psql(ctx, dbURL, "DROP TABLE "+table)
 }
 
 // psql runs each command with psql, stopping at the first error.

@@ -30,7 +30,9 @@ type result struct {
 	db, step string
 	rows     int
 	took     time.Duration
-	rssMiB   float64 // the server's peak resident memory so far; 0 for \copy
+	rssMiB   float64       // the server's peak resident memory so far; 0 for \copy
+	cpu      time.Duration // the server's processor time in the step; 0 for \copy
+	dbCPU    time.Duration // PostgreSQL's processor time in the step; 0 on SQLite
 	stats    string
 }
 
@@ -91,10 +93,12 @@ func run(rows int, pgURL string, sqlite bool, bin, dir string) error {
 			return err
 		}
 		results = append(results, rs...)
-		if copyTook, err = psqlCopy(ctx, dbURL, first); err != nil {
+		r, err := psqlCopy(ctx, dbURL, first)
+		if err != nil {
 			return err
 		}
-		results = append(results, result{db: "postgres", step: `psql \copy into a plain table`, rows: rows, took: copyTook})
+		r.rows, copyTook = rows, r.took
+		results = append(results, r)
 		if withFloor {
 			rs, err := floor(ctx, dbURL, dir)
 			if err != nil {
@@ -143,31 +147,51 @@ func measure(ctx context.Context, name, bin, dbURL, dataDir, first, changed stri
 		{"re-upload, unchanged", changed},
 	} {
 		log.Printf("%s: %s", name, step.label)
-		took, stats, err := srv.upload(conn, step.path)
+		cpu := srv.CPUTime()
+		var stats string
+		r, err := timed(name, step.label, func() (err error) {
+			stats, err = srv.upload(conn, step.path)
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", name, step.label, err)
 		}
-		out = append(out, result{db: name, step: step.label, rows: rows, took: took, rssMiB: srv.PeakRSS(), stats: stats})
+		r.rows, r.rssMiB, r.cpu, r.stats = rows, srv.PeakRSS(), srv.CPUTime()-cpu, stats
+		if name != "postgres" {
+			r.dbCPU = 0 // SQLite works in the server's process: its time is the server's
+		}
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// timed runs a step and returns its result with its wall time and the
+// processor time PostgreSQL spent meanwhile.
+func timed(db, step string, fn func() error) (result, error) {
+	cpu, start := syncdproc.PostgresCPU(), time.Now()
+	err := fn()
+	return result{db: db, step: step, took: time.Since(start), dbCPU: syncdproc.PostgresCPU() - cpu}, err
 }
 
 // report prints the table; ratios are to the \copy time when there is one.
 func report(results []result, copyTook time.Duration, size int64) {
 	fmt.Printf("\nfile: %.0f MB, Windows-1252, \";\", 10 columns\n\n", float64(size)/1e6)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "database\tstep\trows\tseconds\tvs \\copy\trows/s\tpeak RSS MiB\tresult")
+	fmt.Fprintln(w, "database\tstep\trows\tseconds\tvs \\copy\trows/s\tserver CPU s\tPostgreSQL CPU s\tpeak RSS MiB\tresult")
 	for _, r := range results {
 		ratio := "-"
 		if copyTook > 0 {
 			ratio = fmt.Sprintf("%.2f×", r.took.Seconds()/copyTook.Seconds())
 		}
-		rss := "-"
+		rss, cpu, dbCPU := "-", "-", "-"
 		if r.rssMiB > 0 {
-			rss = fmt.Sprintf("%.0f", r.rssMiB)
+			rss, cpu = fmt.Sprintf("%.0f", r.rssMiB), fmt.Sprintf("%.2f", r.cpu.Seconds())
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%.2f\t%s\t%.0f\t%s\t%s\n", r.db, r.step, r.rows, r.took.Seconds(), ratio,
-			float64(r.rows)/r.took.Seconds(), rss, r.stats)
+		if r.dbCPU > 0 {
+			dbCPU = fmt.Sprintf("%.2f", r.dbCPU.Seconds())
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%.2f\t%s\t%.0f\t%s\t%s\t%s\t%s\n", r.db, r.step, r.rows, r.took.Seconds(), ratio,
+			float64(r.rows)/r.took.Seconds(), cpu, dbCPU, rss, r.stats)
 	}
 	w.Flush()
 	// The re-uploads against the first upload of the same server and run.

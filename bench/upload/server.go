@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
 	"syncd/bench/syncdproc"
 )
@@ -58,12 +57,12 @@ func (s *server) createSync(fileConn string) error {
 	}, 201, &sy)
 }
 
-// upload streams the file as a full upload and returns the time until the
-// 201 and the answer's counts.
-func (s *server) upload(conn, path string) (time.Duration, string, error) {
+// upload streams the file as a full upload and returns the answer's
+// counts once it is 201.
+func (s *server) upload(conn, path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, "", err
+		return "", err
 	}
 	defer f.Close()
 	pr, pw := io.Pipe()
@@ -83,34 +82,29 @@ func (s *server) upload(conn, path string) (time.Duration, string, error) {
 	req, _ := http.NewRequest("POST", s.Base+"/v1/connections/"+conn+"/uploads", pr)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+s.Token)
-	start := time.Now()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, "", err
+		return "", err
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	took := time.Since(start)
 	if res.StatusCode != 201 {
-		return 0, "", fmt.Errorf("upload answered %d: %s", res.StatusCode, body)
+		return "", fmt.Errorf("upload answered %d: %s", res.StatusCode, body)
 	}
 	var u struct{ Inserted, Updated, Unchanged, Deleted int }
 	_ = json.Unmarshal(body, &u)
-	return took, fmt.Sprintf("+%d ~%d =%d -%d", u.Inserted, u.Updated, u.Unchanged, u.Deleted), nil
+	return fmt.Sprintf("+%d ~%d =%d -%d", u.Inserted, u.Updated, u.Unchanged, u.Deleted), nil
 }
 
 // psqlCopy loads the file into a plain ten-column table with psql's \copy,
-// after a checkpoint as every load of floor, and returns how long the \copy
-// took.
-func psqlCopy(ctx context.Context, dbURL, path string) (time.Duration, error) {
+// after a checkpoint as every load of floor, and times the \copy.
+func psqlCopy(ctx context.Context, dbURL, path string) (result, error) {
 	err := psql(ctx, dbURL, "CREATE TABLE bench_copy (kundennr text, vorname text, nachname text, strasse text, plz text, ort text, email text, telefon text, aktiv text, geaendert text)",
 		"CHECKPOINT")
 	if err != nil {
-		return 0, err
+		return result{}, err
 	}
-	start := time.Now()
-	if err := psql(ctx, dbURL, fmt.Sprintf(`\copy bench_copy FROM '%s' WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'WIN1252')`, path)); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
+	return timed("postgres", `psql \copy into a plain table`, func() error {
+		return psql(ctx, dbURL, fmt.Sprintf(`\copy bench_copy FROM '%s' WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'WIN1252')`, path))
+	})
 }
