@@ -16,8 +16,8 @@ var floorTables = []string{"records", "items", "item_keys"}
 
 // leanRecords is the hub's copy reduced to what a record must say, in the
 // narrowest types PostgreSQL has for it (no workspace, connection or object
-// beside the set's number, a uuid id, a binary hash), keeping only the set's
-// unique external-id index: a lower bound for any layout of the records.
+// beside the set's number, a uuid id, a binary hash): with only the set's
+// unique external-id index, a lower bound for any layout of the records.
 const leanRecords = `SELECT id::uuid AS id, set_id, external_id COLLATE "C" AS external_id, fields, decode(hash, 'hex') AS hash,
 	active, deleted, deleted_at, source_updated_at, first_seen_at, last_seen_at, changed_at, seq, origin, version FROM records`
 
@@ -30,6 +30,7 @@ const leanRecords = `SELECT id::uuid AS id, set_id, external_id COLLATE "C" AS e
 func floor(ctx context.Context, dbURL, dir string) ([]result, error) {
 	var out []result
 	all := result{db: "postgres", step: `psql \copy of all these, with their indexes`}
+	records := 0
 	for _, table := range floorTables {
 		n, err := psqlValue(ctx, dbURL, "SELECT count(*) FROM "+table)
 		if err != nil {
@@ -65,6 +66,9 @@ func floor(ctx context.Context, dbURL, dir string) ([]result, error) {
 			r.rows, all.rows = rows, rows
 			out = append(out, r)
 		}
+		if table == "records" {
+			records = rows
+		}
 	}
 	if len(out) > 2 {
 		out = append(out, all)
@@ -86,7 +90,7 @@ func floor(ctx context.Context, dbURL, dir string) ([]result, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.rows = out[0].rows
+		r.rows = records
 		out = append(out, r)
 	}
 	return out, nil
