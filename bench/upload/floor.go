@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -81,12 +80,16 @@ func floor(ctx context.Context, dbURL, dir string) ([]result, error) {
 		return nil, err
 	}
 	const index = "CREATE UNIQUE INDEX ON floor_lean (set_id, external_id)"
-	for _, v := range []struct{ before, after, label string }{
-		{"; " + index, "", "with only the unique external-id index"},
-		{"", "", "without indexes"},
-		{"", index, "without indexes, then that index built"},
+	for _, v := range []struct {
+		before string
+		after  []string
+		label  string
+	}{
+		{"; " + index, nil, "with only the unique external-id index"},
+		{"", nil, "without indexes"},
+		{"", []string{index}, "without indexes, then that index built"},
 	} {
-		r, err := timedLoad(ctx, dbURL, `psql \copy of the leanest records `+v.label, "floor_lean", "CREATE TABLE floor_lean AS "+leanRecords+" LIMIT 0"+v.before, lean, v.after)
+		r, err := timedLoad(ctx, dbURL, `psql \copy of the leanest records `+v.label, "floor_lean", "CREATE TABLE floor_lean AS "+leanRecords+" LIMIT 0"+v.before, lean, v.after...)
 		if err != nil {
 			return nil, err
 		}
@@ -105,9 +108,7 @@ func timedLoad(ctx context.Context, dbURL, step, table, create, file string, aft
 		return result{}, err
 	}
 	load := append([]string{fmt.Sprintf(`\copy %s FROM '%s' WITH (FORMAT binary)`, table, file)}, after...)
-	r, err := timed("postgres", step, func() error {
-		return psql(ctx, dbURL, slices.DeleteFunc(load, func(s string) bool { return s == "" })...)
-	})
+	r, err := timed("postgres", step, func() error { return psql(ctx, dbURL, load...) })
 	if err != nil {
 		return result{}, err
 	}
